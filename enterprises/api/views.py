@@ -1,0 +1,176 @@
+"""The enterprise API: sign-up, tokens, enterprises, their yearly figures and live self-assessment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from evaluation import engine
+from evaluation.services import evaluate_enterprise, get_ruleset_version
+
+from ..filtersets import EnterpriseFilterSet
+from ..models import Declaration, Enterprise, FinancialYear
+from ..profiles import ProfileUnavailable
+from ..roles import sees_everything
+from ..services import register_enterprise, save_declaration, save_financials, update_enterprise
+from .serializers import (
+    DeclarationSerializer,
+    EnterpriseSerializer,
+    FinancialsSerializer,
+    RegisteredSerializer,
+    RegisterSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+)
+
+
+class RegisterView(APIView):
+    """Create a user account, its enterprise and the membership that binds them."""
+
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=RegisterSerializer, responses={201: RegisteredSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user, enterprise = register_enterprise(
+            username=data["username"], password=data["password"], email=data["email"],
+            enterprise=data["enterprise"],
+        )
+        token, _ = Token.objects.get_or_create(user=user)
+        body = {"user_id": user.pk, "username": user.username, "token": token.key,
+                "enterprise": EnterpriseSerializer(enterprise).data}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token (send it as ``Authorization: Token …``)."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(request=request._request, **serializer.validated_data)
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("Unable to log in with the given username and password.")
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+def _check_year(year: int) -> None:
+    if year < 1990 or year > timezone.localdate().year:
+        raise serializers.ValidationError({"year": [f"Year {year} is outside 1990–{timezone.localdate().year}."]})
+
+
+class CanEditEnterprise(permissions.BasePermission):
+    """Reads for anyone who may see the enterprise; writes for its members and registry staff."""
+
+    def has_object_permission(self, request: Request, view: Any, obj: Enterprise) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        user = request.user
+        if sees_everything(user) and user.is_staff:
+            return True
+        return obj.memberships.filter(user=user).exists()
+
+
+class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+                        viewsets.GenericViewSet):
+    """Enterprises the caller may see: members their own, reviewers their region, provincial staff all."""
+
+    serializer_class = EnterpriseSerializer
+    permission_classes = [permissions.IsAuthenticated, CanEditEnterprise]
+    filterset_class = EnterpriseFilterSet
+    search_fields = ["name", "uscc"]
+    ordering_fields = ["name", "id", "created_at"]
+    http_method_names = ["get", "put", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet:
+        return Enterprise.objects.restrict(self.request.user).select_related("region").order_by("name", "id")
+
+    def perform_update(self, serializer: EnterpriseSerializer) -> None:
+        update_enterprise(serializer.instance, serializer.validated_data)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if request.method == "PUT" and self.action == "update":
+            kwargs["partial"] = False
+        return super().update(request, *args, **kwargs)
+
+    def _figures(self, request: Request, year: int, model: type, serializer_class: type, save: Any) -> Response:
+        enterprise = self.get_object()
+        _check_year(year)
+        row = model.objects.filter(enterprise=enterprise, year=year).first()
+        if request.method == "GET":
+            if row is None:
+                return Response({"detail": f"No figures for {year}.", "errors": {}}, status=404)
+            return Response(serializer_class(row).data)
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        row, created = save(enterprise, year, serializer.validated_data)
+        return Response(serializer_class(row).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=FinancialsSerializer, responses={200: FinancialsSerializer, 201: FinancialsSerializer})
+    @action(detail=True, methods=["get", "put"], url_path=r"financials/(?P<year>\d{4})")
+    def financials(self, request: Request, pk: str, year: str) -> Response:
+        """One year's financial row (profile.md ``financials`` without ``year``), in 万元."""
+        return self._figures(request, int(year), FinancialYear, FinancialsSerializer, save_financials)
+
+    @extend_schema(request=DeclarationSerializer, responses={200: DeclarationSerializer, 201: DeclarationSerializer})
+    @action(detail=True, methods=["get", "put"], url_path=r"declarations/(?P<year>\d{4})")
+    def declarations(self, request: Request, pk: str, year: str) -> Response:
+        """One year's declaration: the non-financial fields of profile.md."""
+        return self._figures(request, int(year), Declaration, DeclarationSerializer, save_declaration)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("year", int, description="Figures year (default: last complete year)"),
+            OpenApiParameter("ruleset", str, description="Ruleset code (default: the one in force today)"),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["get"])
+    def assessment(self, request: Request, pk: str) -> Response:
+        """A live self-assessment in the result shape of profile.md; each failed tier carries its ``advice``."""
+        enterprise = self.get_object()
+        raw_year = request.query_params.get("year") or str(timezone.localdate().year - 1)
+        if not raw_year.isdigit():
+            raise serializers.ValidationError({"year": ["Enter a four-digit year."]})
+        year = int(raw_year)
+        _check_year(year)
+        try:
+            version = get_ruleset_version(request.query_params.get("ruleset") or None)
+            evaluated = evaluate_enterprise(enterprise, year, version, advice=True)
+        except (ProfileUnavailable, engine.ProfileError) as exc:
+            raise serializers.ValidationError({exc.field: [exc.message]})
+        body = evaluated.to_dict()
+        body["ruleset_version"] = version.version
+        return Response(body)
+
+
+def get_visible_enterprise(user: Any, pk: int) -> Enterprise:
+    """An enterprise the user may see, or 404 (never reveal another enterprise's existence)."""
+    if not user.is_authenticated:
+        raise PermissionDenied()
+    return get_object_or_404(Enterprise.objects.restrict(user), pk=pk)

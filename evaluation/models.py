@@ -1,0 +1,169 @@
+"""Rulesets as stored, immutable versions, and the stored results of evaluating enterprises under them."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from enterprises.models import Tier
+
+
+def canonical_digest(data: Any) -> str:
+    """SHA-256 of the canonical JSON of ``data``: the same content always gives the same digest."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class RulesetVersionQuerySet(models.QuerySet):
+    def published(self) -> RulesetVersionQuerySet:
+        return self.filter(is_draft=False)
+
+    def latest_of(self, code: str) -> RulesetVersion | None:
+        return self.published().filter(code=code).order_by("-version").first()
+
+    def in_force(self, on: datetime.date | None = None) -> RulesetVersion | None:
+        """The newest published version whose ruleset took effect on or before ``on``."""
+        on = on or timezone.localdate()
+        return self.published().filter(effective_from__lte=on).order_by("-effective_from", "-version").first()
+
+
+class RulesetVersion(models.Model):
+    """One immutable version of a ruleset's data. Once an assessment uses it, its data can no longer change:
+    changing a rule means a new version, and old assessments keep pointing at the version that judged them."""
+
+    code = models.CharField(_("code"), max_length=40)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    title = models.CharField(_("title"), max_length=200)
+    effective_from = models.DateField(_("effective from"))
+    data = models.JSONField(_("rules"))
+    digest = models.CharField(_("digest"), max_length=64, editable=False)
+    is_draft = models.BooleanField(
+        _("draft"), default=False, help_text=_("Drafts are for policy simulation only and never judge an application.")
+    )
+    based_on = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="derived", verbose_name=_("based on")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    first_used_at = models.DateTimeField(_("first used"), null=True, blank=True, editable=False)
+
+    objects = RulesetVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code", "-version"]
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="unique_ruleset_version")]
+        verbose_name = _("ruleset version")
+        verbose_name_plural = _("ruleset versions")
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version}" + (" (draft)" if self.is_draft else "")
+
+    @property
+    def label(self) -> str:
+        return str(self)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        digest = canonical_digest(self.data)
+        if self.pk and self.first_used_at is not None:
+            stored = RulesetVersion.objects.filter(pk=self.pk).values_list("digest", "code", "version").first()
+            if stored and (stored[0] != digest or stored[1:] != (self.code, self.version)):
+                raise ValidationError(
+                    {"data": _("%(ruleset)s has judged assessments and cannot change; create a new version.")
+                     % {"ruleset": str(self)}}
+                )
+        self.digest = digest
+        super().save(*args, **kwargs)
+
+    def mark_used(self) -> None:
+        """Freeze this version: called when the first assessment or application is stored under it."""
+        if self.first_used_at is None:
+            RulesetVersion.objects.filter(pk=self.pk, first_used_at__isnull=True).update(first_used_at=timezone.now())
+            self.first_used_at = timezone.now()
+
+    def engine_ruleset(self) -> Any:
+        """The compiled engine ruleset for this version (cached per digest)."""
+        from .services import compiled
+
+        return compiled(self)
+
+
+class ProfileSnapshot(models.Model):
+    """An evaluation input, stored once per distinct content and shared by every assessment that used it."""
+
+    digest = models.CharField(_("digest"), max_length=64, primary_key=True)
+    data = models.JSONField(_("profile"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("profile snapshot")
+        verbose_name_plural = _("profile snapshots")
+
+    def __str__(self) -> str:
+        return self.digest[:12]
+
+
+class AssessmentStatus(models.TextChoices):
+    PASSED = "passed", _("Passed")
+    FAILED = "failed", _("Failed")
+    PENDING = "pending", _("Pending")
+
+
+class AssessmentQuerySet(models.QuerySet):
+    def current(self) -> AssessmentQuerySet:
+        """The newest assessment per (enterprise, tier): latest year, then latest evaluation."""
+        return self.order_by("enterprise_id", "tier", "-year", "-evaluated_at")
+
+
+class Assessment(models.Model):
+    """The stored result of evaluating one enterprise for one tier, one year, under one ruleset version.
+
+    Unique per (enterprise, year, ruleset version, tier): re-running upserts instead of duplicating.
+    ``result`` holds the engine's full tier result (indicators, unmet rules, prerequisites, advice).
+    """
+
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", on_delete=models.CASCADE, related_name="assessments", verbose_name=_("enterprise")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    ruleset = models.ForeignKey(
+        RulesetVersion, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("ruleset")
+    )
+    tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices)
+    status = models.CharField(_("status"), max_length=8, choices=AssessmentStatus.choices)
+    passed = models.BooleanField(_("passed"))
+    route = models.CharField(_("route"), max_length=12, blank=True)
+    score = models.DecimalField(_("score"), max_digits=6, decimal_places=2, null=True, blank=True)
+    max_score = models.DecimalField(_("maximum score"), max_digits=6, decimal_places=2, null=True, blank=True)
+    result = models.JSONField(_("breakdown"))
+    input_digest = models.CharField(_("input digest"), max_length=64)
+    evaluated_at = models.DateTimeField(_("evaluated"), default=timezone.now)
+    job_id = models.BigIntegerField(_("re-score job"), null=True, blank=True, db_index=True)
+
+    objects = AssessmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["enterprise", "-year", "tier"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "year", "ruleset", "tier"], name="unique_assessment"),
+        ]
+        indexes = [models.Index(fields=["tier", "status"])]
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.year} {self.tier}: {self.status}"
+
+    @property
+    def snapshot(self) -> dict[str, Any] | None:
+        row = ProfileSnapshot.objects.filter(digest=self.input_digest).values_list("data", flat=True).first()
+        return row

@@ -1,0 +1,150 @@
+"""The bridge between stored data and the pure engine: ruleset versions, live evaluation, stored assessments."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from enterprises.models import Enterprise
+
+from . import engine
+from .models import Assessment, ProfileSnapshot, RulesetVersion, canonical_digest
+
+RULESET_DIR = Path(__file__).resolve().parent / "rulesets"
+
+
+def builtin_ruleset_data(code: str) -> dict[str, Any]:
+    path = RULESET_DIR / f"{code}.json"
+    if code not in engine.available_rulesets() or not path.exists():
+        known = ", ".join(engine.available_rulesets())
+        raise engine.ProfileError("ruleset", f"unknown ruleset {code!r}; known: {known}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def sync_builtin_rulesets() -> list[RulesetVersion]:
+    """Store each built-in ruleset file as a version; a changed file becomes a new version, never an edit."""
+    versions = []
+    for code in engine.available_rulesets():
+        data = builtin_ruleset_data(code)
+        digest = canonical_digest(data)
+        latest = RulesetVersion.objects.filter(code=code, is_draft=False).order_by("-version").first()
+        if latest is None or latest.digest != digest:
+            latest = RulesetVersion.objects.create(
+                code=code,
+                version=(latest.version + 1) if latest else 1,
+                title=data.get("title", code),
+                effective_from=datetime.date.fromisoformat(data["effective_from"]),
+                data=data,
+            )
+        versions.append(latest)
+    return versions
+
+
+def get_ruleset_version(code: str | None = None, on: datetime.date | None = None) -> RulesetVersion:
+    """The version to judge with: the latest published version of ``code``, or the one in force on ``on``."""
+    if code is None:
+        code = engine.ruleset_for_date(on or timezone.localdate())
+    version = RulesetVersion.objects.latest_of(code)
+    if version is None:
+        if code not in engine.available_rulesets():
+            raise engine.ProfileError("ruleset", f"unknown ruleset {code!r}")
+        sync_builtin_rulesets()
+        version = RulesetVersion.objects.latest_of(code)
+    return version
+
+
+@lru_cache(maxsize=64)
+def _compile(digest: str, data_json: str) -> Any:
+    return engine.ruleset_from_dict(json.loads(data_json))
+
+
+def compiled(version: RulesetVersion) -> Any:
+    """The engine's compiled ruleset for a stored version, cached by content."""
+    return _compile(version.digest, json.dumps(version.data, sort_keys=True))
+
+
+@dataclass
+class Evaluated:
+    """One enterprise's evaluation, ready to show or store."""
+
+    enterprise_id: int
+    year: int
+    version: RulesetVersion
+    profile: dict[str, Any]
+    digest: str
+    result: Any  # engine.EvaluationResult
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.result.to_dict()
+
+
+def evaluate_profile(
+    profile: dict[str, Any], version: RulesetVersion, *, advice: bool = False, rereview: bool = False,
+    tiers: Iterable[str] | None = None,
+) -> Any:
+    parsed = engine.parse_profile(profile)
+    return engine.evaluate(parsed, compiled(version), tiers=tiers, rereview=rereview, advice=advice)
+
+
+def evaluate_enterprise(
+    enterprise: Enterprise, year: int, version: RulesetVersion | None = None, *, advice: bool = True,
+    rereview: bool = False,
+) -> Evaluated:
+    """Evaluate an enterprise's stored figures live (self-assessment); nothing is written."""
+    version = version or get_ruleset_version()
+    profile = enterprise.profile(year)
+    parsed = engine.parse_profile(profile)
+    result = engine.evaluate(parsed, compiled(version), rereview=rereview, advice=advice)
+    snapshot = engine.profile_to_dict(parsed)
+    return Evaluated(enterprise.pk, year, version, snapshot, canonical_digest(snapshot), result)
+
+
+ASSESSMENT_UPDATE_FIELDS = ["status", "passed", "route", "score", "max_score", "result", "input_digest",
+                            "evaluated_at", "job_id"]
+
+
+def assessment_rows(evaluated: Evaluated, job_id: int | None = None) -> list[Assessment]:
+    now = timezone.now()
+    rows = []
+    for tier, tier_result in evaluated.result.to_dict()["tiers"].items():
+        rows.append(Assessment(
+            enterprise_id=evaluated.enterprise_id, year=evaluated.year, ruleset=evaluated.version, tier=tier,
+            status=tier_result["status"], passed=bool(tier_result["passed"]), route=tier_result.get("route") or "",
+            score=tier_result.get("score"), max_score=tier_result.get("max_score"), result=tier_result,
+            input_digest=evaluated.digest, evaluated_at=now, job_id=job_id,
+        ))
+    return rows
+
+
+@transaction.atomic
+def store_assessments(evaluations: Iterable[Evaluated], job_id: int | None = None) -> int:
+    """Upsert one assessment per tier for each evaluation (unique per enterprise, year, version, tier)."""
+    evaluations = list(evaluations)
+    if not evaluations:
+        return 0
+    snapshots = {e.digest: e.profile for e in evaluations}
+    ProfileSnapshot.objects.bulk_create(
+        [ProfileSnapshot(digest=d, data=p) for d, p in snapshots.items()], ignore_conflicts=True
+    )
+    rows = [row for e in evaluations for row in assessment_rows(e, job_id)]
+    Assessment.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["enterprise", "year", "ruleset", "tier"],
+        update_fields=ASSESSMENT_UPDATE_FIELDS, batch_size=1000,
+    )
+    for version in {e.version.pk: e.version for e in evaluations}.values():
+        version.mark_used()
+    return len(rows)
+
+
+def assess_and_store(enterprise: Enterprise, year: int, version: RulesetVersion | None = None) -> Evaluated:
+    evaluated = evaluate_enterprise(enterprise, year, version, advice=True)
+    store_assessments([evaluated])
+    return evaluated
