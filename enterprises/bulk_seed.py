@@ -11,6 +11,7 @@ import random
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Max
 from stdnum.cn import uscc as uscc_check
 
 from .models import Declaration, Enterprise, FinancialYear
@@ -32,8 +33,10 @@ def seed_enterprises(count: int, year: int, *, prefix: str = "BENCH", seed: int 
                      offset: int | None = None) -> list[int]:
     """Create ``count`` enterprises named ``prefix-<n>`` with figures for ``year``-2..``year``; returns ids."""
     rng = random.Random(seed)
-    # Start far from the codes the demo seeder draws at random; continue after earlier seeded rows.
-    start = offset if offset is not None else 31 ** 8 + Enterprise.objects.filter(name__startswith=f"{prefix}-").count()
+    # Numbers above every earlier seeded one: an earlier row numbered n got a primary key >= n - 31**8.
+    if offset is None:
+        offset = 31 ** 8 + (Enterprise.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
+    start = offset
     ids: list[int] = []
     with transaction.atomic():
         for first in range(0, count, batch):
