@@ -136,14 +136,23 @@ def start_job(**kwargs: Any) -> RescoreJob:
     return job
 
 
-def dispatch_job(job_id: int) -> int:
-    """Queue every unfinished chunk of the job as one group of chunk tasks. Returns how many were queued."""
+MAX_AUTOMATIC_ATTEMPTS = 5
+
+
+def dispatch_job(job_id: int, max_attempts: int | None = None) -> int:
+    """Queue every unfinished chunk of the job as one group of chunk tasks. Returns how many were queued.
+
+    ``max_attempts`` leaves out chunks tried that often already (the automatic safety net uses it, so a chunk
+    that fails for a reason a retry cannot fix is not re-queued forever; an explicit resume retries it).
+    """
     from celery import group
 
     from .tasks import rescore_chunk
 
-    chunk_ids = list(RescoreChunk.objects.filter(job_id=job_id, done=False).order_by("number")
-                     .values_list("pk", flat=True))
+    chunks = RescoreChunk.objects.filter(job_id=job_id, done=False)
+    if max_attempts is not None:
+        chunks = chunks.filter(attempts__lt=max_attempts)
+    chunk_ids = list(chunks.order_by("number").values_list("pk", flat=True))
     if chunk_ids:
         group(rescore_chunk.si(pk) for pk in chunk_ids).apply_async()
     else:
@@ -166,7 +175,7 @@ def resume_stale_jobs(stale_after: datetime.timedelta | None = None) -> list[int
     ).values_list("pk", flat=True))
     for job_id in stale:
         RescoreJob.objects.filter(pk=job_id).update(updated_at=timezone.now())
-        dispatch_job(job_id)
+        dispatch_job(job_id, max_attempts=MAX_AUTOMATIC_ATTEMPTS)
     return stale
 
 

@@ -204,3 +204,18 @@ def test_publishing_a_ruleset_version_rescores_everyone_under_it(ruleset_2022, d
     job = RescoreJob.objects.get(ruleset=draft)
     assert (job.scope, job.status, job.done) == ("all", "done", 3)
     assert Assessment.objects.filter(ruleset=draft, enterprise_id__in=ids).count() == 15
+
+
+def test_the_safety_net_gives_up_on_a_chunk_that_keeps_failing_but_an_explicit_resume_retries_it(
+    ruleset_2022, django_capture_on_commit_callbacks
+):
+    seed(2)
+    job = rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR)
+    RescoreChunk.objects.filter(job=job).update(attempts=rescore.MAX_AUTOMATIC_ATTEMPTS)
+    RescoreJob.objects.filter(pk=job.pk).update(updated_at=job.updated_at - datetime.timedelta(hours=1))
+    assert rescore.resume_stale_jobs() == [job.pk]
+    job.refresh_from_db()
+    assert job.status == "queued" and job.done == 0
+    assert rescore.resume_job(job.pk) == 1
+    job.refresh_from_db()
+    assert job.status == "done" and job.done == 2

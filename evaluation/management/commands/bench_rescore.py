@@ -102,12 +102,17 @@ class Command(AuditedCommand):
             job = rescore.run_job_inline(job)
         else:
             rescore.dispatch_job(job.pk)
+            progress, progressed_at = -1, time.monotonic()
             while True:
                 job.refresh_from_db()
                 if job.status == RescoreStatus.DONE:
                     break
                 if all(p.poll() is not None for p in procs):
                     raise CommandError(_("The workers exited before the job finished."))
+                if job.done + job.failed != progress:
+                    progress, progressed_at = job.done + job.failed, time.monotonic()
+                elif time.monotonic() - progressed_at > 120:
+                    raise CommandError(_("No progress for 2 minutes: see the workers' log (--worker-log)."))
                 time.sleep(0.02)
         seconds = time.perf_counter() - started
         options["_rewritten"] = Assessment.objects.filter(job_id=job.pk).count()
