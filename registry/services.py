@@ -614,10 +614,11 @@ def revoke_certification(certification: Certification, *, user: Any, cause: str,
         cert.save()
         if cause == RevocationCause.DATA_FRAUD:
             enterprise = Enterprise.objects.select_for_update().get(pk=cert.enterprise_id)
-            before = {"banned_until": enterprise.banned_until}
+            before = {"banned_until": enterprise.banned_until.isoformat() if enterprise.banned_until else None}
             until = add_years(today, _setting("FRAUD_BAN_YEARS"))
             Enterprise.objects.filter(pk=enterprise.pk).update(banned_until=until)
-            record(enterprise, AuditAction.UPDATE, before=before, after={"banned_until": until}, reason=reason)
+            record(enterprise, AuditAction.UPDATE, before=before, after={"banned_until": until.isoformat()},
+                   reason=reason)
             cert.enterprise.banned_until = until
     for app in Application.objects.select_for_update(of=("self",)).select_related("enterprise__region").filter(
         certification=cert, kind=ApplicationKind.REREVIEW, status__in=OPEN_STATUSES
