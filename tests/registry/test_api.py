@@ -11,6 +11,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from registry import services
+
 from .conftest import YEAR, certify, make_enterprise
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from enterprises.models import Enterprise
 from registry import services
 from registry.certifications import add_years
 from registry.eligibility import tier_options
-from registry.models import Application, CertificationStatus, CityQuota, DemotionProposal, Notification
+from registry.models import CertificationStatus, CityQuota, DemotionProposal, Notification
 from registry.workflow import available_actions
 from tests.factories import MembershipFactory, UserFactory
 
