@@ -140,11 +140,11 @@ class ApplicationAdmin(admin.ModelAdmin):
     # --- the queue ---------------------------------------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        qs = visible_enterprises(super().get_queryset(request), request.user, prefix="enterprise")
+        qs = visible_enterprises(self.model._default_manager.get_queryset(), request.user, prefix="enterprise")
         states = queue_states(request.user)
         return qs.annotate(
             queue=Case(When(status__in=states, then=Value(0)), default=Value(1), output_field=IntegerField())
-        )
+        ).order_by(*self.get_ordering(request))
 
     def get_ordering(self, request: HttpRequest) -> list[str]:
         return ["queue", "submitted_at", "id"]
