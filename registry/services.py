@@ -548,39 +548,29 @@ def missing_claims(application: Application, evidence: list[Evidence] | None = N
     return [c for c in wanted if c not in have]
 
 
-# Indicator / rule codes (or words in them) of the engine's result → the evidence claim that supports them.
-_CLAIM_HINTS = (
-    ("ip", EvidenceClaim.IP_CERTIFICATE),
-    ("patent", EvidenceClaim.IP_CERTIFICATE),
-    ("quality", EvidenceClaim.QUALITY_CERTIFICATION),
-    ("cert", EvidenceClaim.PRODUCT_CERTIFICATION),
-    ("award", EvidenceClaim.AWARD),
-    ("honour", EvidenceClaim.HONOUR),
-    ("high_tech", EvidenceClaim.HONOUR),
-    ("rd_institution", EvidenceClaim.RD_INSTITUTION),
-    ("equity", EvidenceClaim.EQUITY_FINANCING),
-    ("share", EvidenceClaim.MARKET_SHARE),
-    ("rank", EvidenceClaim.MARKET_SHARE),
-)
+# Indicator and direct-condition codes of the engine's result → the evidence claim that proves them.
+CLAIM_FOR_CODE: dict[str, str] = {
+    **dict.fromkeys(("ip", "class_i_ip", "class_i_applied", "invention_patents", "core_ip"),
+                    EvidenceClaim.IP_CERTIFICATE),
+    **dict.fromkeys(("quality", "certification"), EvidenceClaim.QUALITY_CERTIFICATION),
+    "international_cert": EvidenceClaim.PRODUCT_CERTIFICATION,
+    **dict.fromkeys(("sci_award", "sci_award_rank", "chuangke"), EvidenceClaim.AWARD),
+    "honour": EvidenceClaim.HONOUR,
+    "rd_institution": EvidenceClaim.RD_INSTITUTION,
+    **dict.fromkeys(("equity_2y", "equity_3y"), EvidenceClaim.EQUITY_FINANCING),
+    **dict.fromkeys(("national_share", "market_rank", "global_rank", "market_position"), EvidenceClaim.MARKET_SHARE),
+}
 
 
 def claims_for_assessment(assessment: dict[str, Any]) -> list[str]:
     """The claims behind the points and direct conditions the assessment credited."""
-    codes: list[str] = []
-    for item in assessment.get("indicators") or []:
-        if item.get("points"):
-            codes.append(str(item.get("code", "")))
-    for item in assessment.get("direct") or []:
-        if isinstance(item, dict) and item.get("met", True):
-            codes.append(str(item.get("code", "")))
-        elif isinstance(item, str):
-            codes.append(item)
+    codes = [str(i.get("code", "")) for i in assessment.get("indicators") or [] if i.get("points")]
+    codes += [str(d.get("code", "")) if isinstance(d, dict) else str(d) for d in assessment.get("direct") or []]
     claims: list[str] = []
     for code in codes:
-        for hint, claim in _CLAIM_HINTS:
-            if hint in code and claim not in claims:
-                claims.append(claim)
-                break
+        claim = CLAIM_FOR_CODE.get(code)
+        if claim and claim not in claims:
+            claims.append(claim)
     return claims
 
 

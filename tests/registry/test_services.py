@@ -400,3 +400,10 @@ def test_demotion_proposals_are_accepted_or_dismissed_by_provincial_reviewers(ci
     second = services.decide_demotion(second, user=province, accept=False, reason="one-off loss")
     assert second.status == "dismissed"
 
+
+
+def test_claims_without_evidence_follow_what_the_assessment_credited():
+    a = submitted(make_enterprise("A"))
+    assert services.missing_claims(a) == ["financial_report", "ip_certificate"]
+    c = submitted(make_enterprise("C"))  # qualifies directly through equity financing
+    assert "equity_financing" in services.missing_claims(c)
