@@ -99,7 +99,6 @@ def _field_for(attname: str, **overrides: Any) -> serializers.Field:
 
 
 def _group_serializer(group: str, mapping: dict[str, str]) -> type[serializers.Serializer]:
-    # DRF refuses a ``source`` equal to the field name, so name it only where the model attribute differs.
     attrs = {key: _field_for(attname, **({"source": attname} if attname != key else {}))
              for key, attname in mapping.items()}
     name = "".join(part.title() for part in group.split("_")) + "Serializer"
