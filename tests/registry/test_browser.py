@@ -14,7 +14,7 @@ from .conftest import YEAR, make_enterprise
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_city_reviewer_approves_in_the_admin(live_server, page, artifacts_dir):
+def test_city_reviewer_approves_in_the_admin(live_server, migration_data, page, artifacts_dir):
     from playwright.sync_api import expect
 
     enterprise = make_enterprise("A")

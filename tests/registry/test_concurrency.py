@@ -18,7 +18,7 @@ from .conftest import YEAR, make_enterprise
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_double_approval_approves_once(postgres_only, monkeypatch):
+def test_concurrent_double_approval_approves_once(postgres_only, migration_data, monkeypatch):
     enterprise = make_enterprise("A")
     first = reviewer("city", "330100", username="city-1")
     second = reviewer("city", "330100", username="city-2")
