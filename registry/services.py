@@ -168,20 +168,19 @@ def _require_member(user: Any, enterprise: Enterprise) -> None:
         raise PermissionDenied(_("Only the enterprise's own users may do this."))
 
 
-def _require_provincial(user: Any, enterprise: Enterprise) -> str:
+def _require_provincial(user: Any, enterprise: Enterprise) -> None:
     """A provincial reviewer whose region holds the enterprise (and not its member), or a superuser."""
     if not getattr(user, "is_authenticated", False):
         raise PermissionDenied(_("Log in first."))
     if enterprise.memberships.filter(user=user).exists():
         raise PermissionDenied(_("You are a member of this enterprise and cannot decide on it."))
     if user.is_superuser:
-        return "superuser"
+        return
     reviewer = reviewer_of(user)
     if reviewer is None or reviewer.level != "province" or not user.is_staff:
         raise PermissionDenied(_("Only a provincial reviewer may do this."))
     if not reviewer.region.contains(enterprise.region):
         raise PermissionDenied(_("This enterprise is outside your region."))
-    return "province_reviewer"
 
 
 # --- applications ------------------------------------------------------------------------------------------

@@ -47,6 +47,8 @@ class Role(models.TextChoices):
     CITY = "city", gettext_lazy("City reviewer")
     PROVINCE = "province", gettext_lazy("Provincial reviewer")
     SYSTEM = "system", gettext_lazy("System")
+    # Recorded in the history only: a superuser acting at a stage (no rule names it).
+    SUPERUSER = "superuser", gettext_lazy("Superuser")
 
 
 # Targets that depend on the tier's stages or on the decision itself.
@@ -179,15 +181,15 @@ def roles_of(user: Any, application: Application) -> set[str]:
 
 
 def role_label(user: Any, application: Application, rule: Rule | None = None) -> str:
-    """The role recorded in the history for ``user`` acting on ``application``."""
+    """The role recorded in the history (a ``Role`` value) for ``user`` acting on ``application``."""
     if user is None:
         return Role.SYSTEM
-    if rule is not None and rule.role in (Role.ENTERPRISE, Role.SYSTEM):
-        return "superuser" if user.is_superuser and not is_member(user, application) else rule.role
-    if user.is_superuser:
-        return "superuser"
+    if user.is_superuser and not is_member(user, application):
+        return Role.SUPERUSER
+    if rule is not None:
+        return rule.role
     reviewer = reviewer_of(user)
-    return f"{reviewer.level}_reviewer" if reviewer is not None else "staff"
+    return reviewer.level if reviewer is not None else Role.SUPERUSER
 
 
 def check(user: Any, application: Application, action: str) -> Rule:

@@ -115,3 +115,19 @@ def test_city_quota_admin_for_provincial_reviewers(client, province, city):
     client.force_login(city)
     assert client.get("/admin/registry/cityquota/add/").status_code == 403
     assert client.get("/admin/registry/cityquota/").status_code == 200
+
+
+def test_demotion_proposals_are_accepted_from_the_admin(client, province):
+    from registry.models import DemotionProposal
+
+    enterprise = make_enterprise("A")
+    cert = certify(enterprise, "innovative_sme", timezone.localdate() - datetime.timedelta(days=10))
+    proposal = DemotionProposal.objects.create(enterprise=enterprise, certification=cert, tier=cert.tier, year=YEAR)
+    client.force_login(province)
+    assert client.get("/admin/registry/demotionproposal/").context["cl"].result_count == 1
+    client.post("/admin/registry/demotionproposal/", {
+        "action": "accept_selected", ACTION_CHECKBOX_NAME: [proposal.pk], "apply": "1",
+        "reason": "main-business share fell to 40%"})
+    proposal.refresh_from_db()
+    cert.refresh_from_db()
+    assert proposal.status == "accepted" and cert.revocation_cause == "demotion"

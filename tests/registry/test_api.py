@@ -60,7 +60,7 @@ def test_apply_submit_decide_and_read_the_history(api_client, enterprise_a, city
     history = body["history"]
     assert [h["action"] for h in history] == ["submit", "approve"]
     assert set(history[1]) >= {"actor", "actor_role", "action", "reason", "time"}
-    assert history[1]["actor_role"] == "city_reviewer" and history[1]["reason"] == "on-site check passed"
+    assert history[1]["actor_role"] == "city" and history[1]["reason"] == "on-site check passed"
 
 
 def test_create_errors_name_the_field(api_client, enterprise_a):

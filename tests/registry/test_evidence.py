@@ -98,3 +98,14 @@ def test_evidence_is_frozen_once_submitted_and_only_the_enterprise_adds_it(api_c
     services.submit_application(draft, user=enterprise_a.owner)
     response = upload(client_for(api_client, enterprise_a.owner), draft.pk, "late.pdf", PDF)
     assert response.status_code == 400 and "status" in response.json()["errors"]
+
+
+def test_reviewers_download_from_the_admin_session(client, api_client, draft, enterprise_a, city):
+    evidence = upload(client_for(api_client, enterprise_a.owner), draft.pk, "audit.pdf", PDF).json()
+    services.submit_application(draft, user=enterprise_a.owner)
+    client.force_login(city)
+    page = client.get(f"/admin/registry/application/{draft.pk}/change/").content.decode()
+    path = f"/api/applications/{draft.pk}/evidence/{evidence['id']}/"
+    assert path in page
+    response = client.get(path)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"

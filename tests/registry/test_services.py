@@ -69,7 +69,7 @@ def test_innovative_sme_goes_city_province_publicity_then_certified(enterprise_a
         ("close_publicity", "publicity", "certified"),
     ]
     first = app.events.all()[1]
-    assert (first.actor_label, first.actor_role, first.reason) == ("city-hangzhou", "city_reviewer",
+    assert (first.actor_label, first.actor_role, first.reason) == ("city-hangzhou", "city",
                                                                    "figures checked on site")
     transitions = AuditEntry.objects.for_object(app).filter(action="transition")
     assert transitions.count() == 4
