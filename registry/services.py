@@ -87,7 +87,8 @@ def _transition(
     """Move ``app`` (already locked) to ``to_status``: the row, its audit entry and its history entry."""
     from_status = app.status
     before = snapshot(app, Application.audit_fields)
-    values = {"status": to_status, "updated_at": timezone.now(), **fields}
+    # followup_done stays False until the notifications went out, so a sweep can finish them after a crash.
+    values = {"status": to_status, "updated_at": timezone.now(), "followup_done": False, **fields}
     for name, value in values.items():
         setattr(app, name, value)
     Application.objects.filter(pk=app.pk).update(**values)
@@ -144,8 +145,24 @@ def notify_event(event_id: int) -> int:
     ]
     if event.reason:
         lines.append(_("Reason: %(reason)s") % {"reason": event.reason})
-    return _notify_members(app.enterprise_id, f"application:{app.pk}:event:{event.pk}", f"application_{event.action}",
-                           subject, "\n".join(lines))
+    sent = _notify_members(app.enterprise_id, f"application:{app.pk}:event:{event.pk}",
+                           f"application_{event.action}", subject, "\n".join(lines))
+    if not ApplicationEvent.objects.filter(application_id=app.pk, pk__gt=event.pk).exists():
+        Application.objects.filter(pk=app.pk).update(followup_done=True)
+    return sent
+
+
+def finish_followups(limit: int = 500) -> int:
+    """Send the notifications of applications whose follow-up did not complete (a crash after commit).
+
+    Safe to run any time and twice: each notification's unique key means nobody is told twice.
+    """
+    pending = list(Application.objects.filter(followup_done=False).order_by("pk").values_list("pk", flat=True)[:limit])
+    for event_id in ApplicationEvent.objects.filter(application_id__in=pending).order_by("pk").values_list(
+        "pk", flat=True
+    ):
+        notify_event(event_id)
+    return len(pending)
 
 
 def _check_year(year: Any) -> int:

@@ -407,3 +407,17 @@ def test_claims_without_evidence_follow_what_the_assessment_credited():
     assert services.missing_claims(a) == ["financial_report", "ip_certificate"]
     c = submitted(make_enterprise("C"))  # qualifies directly through equity financing
     assert "equity_financing" in services.missing_claims(c)
+
+
+def test_a_lost_follow_up_is_finished_by_the_sweep_without_repeating_sent_mail(enterprise_a, city):
+    app = submitted(enterprise_a)  # on-commit callbacks never ran: as if the process died after commit
+    services.decide(app, user=city, action="return", reason="missing audit report")
+    app.refresh_from_db()
+    assert app.followup_done is False and mail.outbox == []
+    assert services.finish_followups() == 1
+    assert len(mail.outbox) == 2  # the submission and the return
+    app.refresh_from_db()
+    assert app.followup_done is True
+    services.finish_followups()
+    services.notify_event(app.events.last().pk)
+    assert len(mail.outbox) == 2
