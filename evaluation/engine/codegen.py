@@ -219,7 +219,7 @@ def rules_function(nodes: tuple[Node, ...], name: str) -> Callable[[list, Any], 
 
 
 def status_function(nodes: tuple[Node, ...], name: str) -> Callable[[list, Any], int]:
-    """``f(vals, ctx) -> status of the nodes together``: 0 at the first unmet one, else 2 if any pending, else 1.
+    """``f(vals, ctx) -> 0`` at the first unmet node, else ``2`` if any is pending, else ``1``.
 
     The hot path needs only this; which rules are unmet is worked out when somebody reads the explanation.
     """
