@@ -235,7 +235,7 @@ def run_chunk(chunk_id: int, *, explain: bool | None = None) -> ChunkOutcome:
 
 def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutcome:
     """Read, evaluate and write one chunk. Queries: lock and read enterprises (1), certifications (1),
-    declarations and financials (2), writes (a few): the same whatever the chunk size."""
+    declarations, last year's platform scores and financials (3), writes (a few): the same whatever the chunk size."""
     from registry.lifecycle import Shortfall, propose_demotions
     from registry.models import Certification
 
@@ -342,7 +342,7 @@ def _lock_and_clear(ids: list[int]) -> list[SimpleNamespace]:
 def load_profiles(
     enterprises: list[SimpleNamespace], year: int, held: dict[int, list[str]]
 ) -> dict[int, dict[str, Any] | ProfileUnavailable]:
-    """Profiles for a chunk with two queries and no model instances.
+    """Profiles for a chunk with three queries and no model instances.
 
     The same assembly as ``enterprises.profiles.build_profiles`` (so the same profile, the same digest), fed
     with plain rows: building thousands of model instances (and their audit snapshots) costs more than the
@@ -351,6 +351,9 @@ def load_profiles(
     ids = [e.id for e in enterprises]
     declarations = {row["enterprise_id"]: SimpleNamespace(**row)
                     for row in Declaration.objects.filter(AnyOf(F("enterprise_id"), ids), year=year).values()}
+    previous_scores = dict(Declaration.objects.filter(
+        AnyOf(F("enterprise_id"), ids), year=year - 1, platform_score__isnull=False
+    ).values_list("enterprise_id", "platform_score"))
     financials: dict[int, list[SimpleNamespace]] = defaultdict(list)
     for row in FinancialYear.objects.filter(AnyOf(F("enterprise_id"), ids), year__gte=year - 2, year__lte=year).values(
         "enterprise_id", "year", *FinancialYear.PROFILE_FIELDS
@@ -359,7 +362,8 @@ def load_profiles(
     out: dict[int, dict[str, Any] | ProfileUnavailable] = {}
     for e in enterprises:
         try:
-            out[e.id] = assemble(e, year, declarations.get(e.id), financials[e.id], held.get(e.id, []))
+            out[e.id] = assemble(e, year, declarations.get(e.id), financials[e.id], held.get(e.id, []),
+                                 previous_scores.get(e.id))
         except ProfileUnavailable as exc:
             out[e.id] = exc
     return out

@@ -3,10 +3,10 @@
 For a threshold the change is its target ("R&D ratio 2.40% → 3.00%"); for a scored tier a small dynamic
 programme picks the cheapest set of indicator band improvements that reaches the pass mark and every category
 minimum, where "cheap" is how far each figure has to move (relative change of an amount; one step per
-certificate, IP item or institution level). Each change names the profile field to set (``set``), so a caller
-can apply it (``apply_changes``); the engine re-evaluates after applying and plans again if one change undid
-another (raising revenue lowers ratios). What cannot be changed (history, records, the MIIT platform's score)
-is listed as a note without ``set``.
+certificate, IP item or institution level). Each change names the profile fields to set (``set``); the sets
+of one tier's advice are meant together (merged, they give a valid profile for ``apply_changes``). The engine
+re-evaluates after applying them and plans again if one change undid another (raising revenue lowers ratios).
+What cannot be changed (history, records, the MIIT platform's score) is listed as a note without ``set``.
 
 Advice is computed only on request; it evaluates the profile several times and is not meant for bulk runs.
 """
@@ -80,6 +80,13 @@ def _plain(value: Any, unit: str) -> Any:
     return messages.fmt(value if not isinstance(value, float) else Decimal(str(value)))
 
 
+def _exact(value: Any) -> Any:
+    """A value to set, exactly (no display rounding): Decimals as plain strings."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value else "0"
+    return value
+
+
 class _Item:
     """One advice entry; rendered at the end so a later round can move its target."""
 
@@ -104,9 +111,7 @@ class _Item:
             out["to"] = self.to
             if self.points is not None:
                 out["points_gained"] = self.points
-            out["set"] = {
-                path: messages.fmt(v) if isinstance(v, Decimal) else v for path, v in self.changes.items()
-            }
+            out["set"] = {path: _exact(v) for path, v in self.changes.items()}
         return out
 
 
