@@ -265,8 +265,9 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
             rereview = {}
             if held:
                 # A held tier is judged as its re-review would judge it (criteria.md §4.6: some rules differ).
-                # Every tier is evaluated so prerequisites are judged as in a full evaluation.
-                rereview = engine.evaluate(parsed, ruleset, rereview=True, explain=explain,
+                # Every tier is evaluated so prerequisites are judged as in a full evaluation; always explained,
+                # since a demotion proposal must say which rules are no longer met.
+                rereview = engine.evaluate(parsed, ruleset, rereview=True, explain=True,
                                            advice=False).to_dict()["tiers"]
         except (ProfileUnavailable, engine.ProfileError) as exc:
             outcome.failed += 1

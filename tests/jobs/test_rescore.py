@@ -219,3 +219,14 @@ def test_the_safety_net_gives_up_on_a_chunk_that_keeps_failing_but_an_explicit_r
     assert rescore.resume_job(job.pk) == 1
     job.refresh_from_db()
     assert job.status == "done" and job.done == 2
+
+
+def test_a_demotion_proposal_names_the_unmet_rules_even_when_results_are_stored_without_breakdown(
+    example_enterprise, certify, settings
+):
+    settings.REGISTRY = {**settings.REGISTRY, "RESCORE_EXPLAIN": False}
+    enterprise = example_enterprise()
+    today = datetime.date.today()
+    certify(enterprise, "little_giant", today - datetime.timedelta(days=30), today + datetime.timedelta(days=900))
+    rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    assert DemotionProposal.objects.get(enterprise=enterprise).unmet
