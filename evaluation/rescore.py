@@ -10,24 +10,25 @@ either done (nothing to do) or untouched (the killed transaction rolled back), s
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import orjson
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Lookup, QuerySet
+from django.db.models import Count, F, Lookup, Max, Min, QuerySet, Value
+from django.db.models.functions import NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enterprises.audit import acting_as
 from enterprises.models import Declaration, Enterprise, FinancialYear, Region, Tier
-from enterprises.profiles import ProfileUnavailable, assemble
+from enterprises.profiles import DECLARATION_GROUPS
 
 from . import engine
 from .models import (
@@ -235,58 +236,80 @@ def run_chunk(chunk_id: int, *, explain: bool | None = None) -> ChunkOutcome:
 
 def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutcome:
     """Read, evaluate and write one chunk. Queries: lock and read enterprises (1), certifications (1),
-    declarations, last year's platform scores and financials (3), writes (a few): the same whatever the chunk size."""
+    declarations, last year's platform scores and financials (3), the stored digests (1), writes (a few): the
+    same whatever the chunk size.
+
+    An enterprise whose input digest (see ``input_digest``) matches every stored assessment of this year and
+    ruleset is not evaluated again: the engine is deterministic, so its result is the stored one. Enterprises
+    holding a certification are always evaluated, since a shortfall on a held tier must reach the reviewers.
+    """
     from registry.lifecycle import Shortfall, propose_demotions
     from registry.models import Certification
 
     outcome = ChunkOutcome()
     version = job.ruleset
     ruleset = compiled(version)
+    year = job.year
     enterprises = _lock_and_clear(ids)
     certified: dict[int, list[tuple[int, str]]] = {}
     for cert_id, enterprise_id, tier in Certification.objects.valid_on(timezone.localdate()).filter(
         AnyOf(F("enterprise_id"), ids)
     ).values_list("pk", "enterprise_id", "tier"):
         certified.setdefault(enterprise_id, []).append((cert_id, tier))
-    profiles = load_profiles(enterprises, job.year, {pk: [t for _, t in held] for pk, held in certified.items()})
+    declarations, previous_scores, financials = load_values(ids, year)
+    tier_count = len(ruleset.plan()[1])
+    stored = stored_digests(ids, year, version.pk, tier_count)
+    mode = b"explain" if explain else b"brief"
+    missing_years = {y: (y, *([None] * len(engine.FINANCIAL_VALUE_FIELDS))) for y in (year, year - 1, year - 2)}
 
     now = timezone.now()
     rows: list[tuple] = []
     snapshots: dict[str, str] = {}
     shortfalls: list[Shortfall] = []
     for enterprise in enterprises:
-        profile = profiles[enterprise.id]
+        enterprise_id = enterprise[0]
+        declaration = declarations.get(enterprise_id)
+        if declaration is None:
+            outcome.failed += 1
+            outcome.errors.append((enterprise_id, "declarations", _("no declaration for %(year)s") % {"year": year}))
+            continue
+        held = certified.get(enterprise_id, ())
+        held_codes = tuple(sorted({tier for _, tier in held}))
+        by_year = financials.get(enterprise_id, {})
+        figures = tuple(by_year.get(y) or missing_years[y] for y in (year, year - 1, year - 2))
+        identity = enterprise[1:]
+        previous = previous_scores.get(enterprise_id)
+        digest = input_digest(mode, identity, year, declaration, figures, previous, held_codes)
+        if not held and stored.get(enterprise_id) == digest:
+            outcome.scored += 1
+            continue
         try:
-            if isinstance(profile, ProfileUnavailable):
-                raise profile
-            parsed = engine.parse_profile(profile)
-            result = engine.evaluate(parsed, ruleset, explain=explain, advice=False).to_dict()
-            held = certified.get(enterprise.id, [])
+            parsed = engine.profile_from_values(identity, year, declaration, figures, previous, held_codes)
+            result = engine.evaluate(parsed, ruleset, explain=explain, advice=False)
             rereview = {}
             if held:
                 # A held tier is judged as its re-review would judge it (criteria.md §4.6: some rules differ).
                 # Every tier is evaluated so prerequisites are judged as in a full evaluation; always explained,
                 # since a demotion proposal must say which rules are no longer met.
-                rereview = engine.evaluate(parsed, ruleset, rereview=True, explain=True,
-                                           advice=False).to_dict()["tiers"]
-        except (ProfileUnavailable, engine.ProfileError) as exc:
+                rereview = engine.evaluate(parsed, ruleset, rereview=True, explain=True, advice=False).tiers
+        except engine.ProfileError as exc:
             outcome.failed += 1
-            outcome.errors.append((enterprise.id, exc.field, exc.message))
+            outcome.errors.append((enterprise_id, exc.field, exc.message))
             continue
-        snapshot_json = json.dumps(engine.profile_to_dict(parsed), sort_keys=True, ensure_ascii=False,
-                                   separators=(",", ":"), default=str)
-        digest = canonical_digest_of_json(snapshot_json)
-        snapshots[digest] = snapshot_json
-        for tier, tier_result in result["tiers"].items():
+        if digest not in snapshots:
+            snapshots[digest] = orjson.dumps(engine.profile_to_dict(parsed), option=orjson.OPT_SORT_KEYS).decode()
+        for tier, tier_result in result.tiers.items():
+            data = tier_result.to_dict()
             rows.append((
-                enterprise.id, job.year, version.pk, tier, tier_result["status"], bool(tier_result["passed"]),
-                tier_result.get("route") or "", tier_result.get("score"), tier_result.get("max_score"),
-                orjson.dumps(tier_result, default=str).decode(), digest, now, job.pk,
+                enterprise_id, year, version.pk, tier, tier_result.status, bool(tier_result.passed),
+                tier_result.route or "", data["score"], tier_result.max_score,
+                orjson.dumps(data, default=str).decode(), digest, now, job.pk,
             ))
         for cert_id, tier in held:
-            tier_result = rereview.get(tier) or result["tiers"].get(tier)
-            if tier_result and tier_result["status"] == "failed":
-                shortfalls.append(Shortfall(cert_id, enterprise.id, tier, job.year, tier_result.get("unmet", [])))
+            tier_result = rereview.get(tier) or result.tiers.get(tier)
+            if tier_result is not None and tier_result.status == "failed":
+                unmet = [{"code": u.code, "message": u.message} for u in tier_result.unmet]
+                shortfalls.append(Shortfall(cert_id, enterprise_id, tier, year, unmet))
         outcome.scored += 1
 
     write_assessments(rows, snapshots)
@@ -300,6 +323,64 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
     if rows:
         version.mark_used()
     return outcome
+
+
+# Bump when the engine's result for an unchanged input and ruleset changes (a new result layout or message
+# wording), so the next re-score evaluates and rewrites every assessment once instead of keeping old ones.
+RESULT_FORMAT = b"tier-registry result 1"
+
+
+def input_digest(mode: bytes, identity: tuple, year: int, declaration: tuple, figures: tuple,
+                 previous: Any, held: tuple) -> str:
+    """The digest stored with an assessment: BLAKE2b of a compact canonical encoding of the profile's values
+    (as read from the database, in the engine's ``*_VALUE_FIELDS`` order), the result format and whether
+    results are explained. The profile itself is stored as a ``ProfileSnapshot`` under this digest.
+
+    Much cheaper than hashing the profile's JSON, and the same stored values always give the same digest, which
+    is all the unchanged-result skip compares (re-score digests are only compared with re-score digests).
+    """
+    key = repr((identity, year, declaration, figures, previous, held)).encode()
+    return hashlib.blake2b(RESULT_FORMAT + b"|" + mode + b"|" + key, digest_size=32).hexdigest()
+
+
+def _declaration_columns() -> list[Any]:
+    """The declaration columns in ``engine.DECLARATION_VALUE_FIELDS`` order (an empty 创客中国 result is null)."""
+    columns: list[Any] = []
+    for section, key in engine.DECLARATION_VALUE_FIELDS:
+        column = DECLARATION_GROUPS[section][key] if key else section
+        columns.append(NullIf(F(column), Value("")) if column == "chuangke" else F(column))
+    return columns
+
+
+def load_values(ids: list[int], year: int) -> tuple[dict[int, tuple], dict[int, Any], dict[int, dict[int, tuple]]]:
+    """The chunk's profile values with three queries and no model instances: declarations (in
+    ``engine.DECLARATION_VALUE_FIELDS`` order), last year's platform scores and financial rows by year (``(year,
+    *engine.FINANCIAL_VALUE_FIELDS)``). The same data ``enterprises.profiles.build_profiles`` assembles."""
+    columns = _declaration_columns()
+    names = [f"v{i}" for i in range(len(columns))]
+    declarations = {
+        row[0]: row[1:]
+        for row in Declaration.objects.filter(AnyOf(F("enterprise_id"), ids), year=year).order_by()
+        .annotate(**dict(zip(names, columns, strict=True))).values_list("enterprise_id", *names)
+    }
+    previous_scores = dict(Declaration.objects.filter(
+        AnyOf(F("enterprise_id"), ids), year=year - 1, platform_score__isnull=False
+    ).order_by().values_list("enterprise_id", "platform_score"))
+    financials: dict[int, dict[int, tuple]] = defaultdict(dict)
+    for row in FinancialYear.objects.filter(
+        AnyOf(F("enterprise_id"), ids), year__gte=year - 2, year__lte=year
+    ).order_by().values_list("enterprise_id", "year", *engine.FINANCIAL_VALUE_FIELDS):
+        financials[row[0]][row[1]] = row[1:]
+    return declarations, previous_scores, financials
+
+
+def stored_digests(ids: list[int], year: int, ruleset_id: int, tiers: int) -> dict[int, str]:
+    """Enterprises whose ``tiers`` stored assessments (this year and ruleset) share one input digest."""
+    rows = (Assessment.objects.filter(AnyOf(F("enterprise_id"), ids), year=year, ruleset_id=ruleset_id)
+            .order_by().values("enterprise_id")
+            .annotate(low=Min("input_digest"), high=Max("input_digest"), n=Count("*"))
+            .values_list("enterprise_id", "low", "high", "n"))
+    return {pk: low for pk, low, high, n in rows if low == high and n == tiers}
 
 
 class AnyOf(Lookup):
@@ -319,8 +400,9 @@ class AnyOf(Lookup):
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
 
 
-def _lock_and_clear(ids: list[int]) -> list[SimpleNamespace]:
-    """Lock the chunk's enterprises, clear their ``needs_rescore`` flag and return their identity columns.
+def _lock_and_clear(ids: list[int]) -> list[tuple]:
+    """Lock the chunk's enterprises, clear their ``needs_rescore`` flag and return their identity columns
+    (``ENTERPRISE_FIELDS``: the id, then the engine's ``ENTERPRISE_VALUE_FIELDS``), in id order.
 
     The lock holds until the chunk commits, so a figure saved meanwhile sets the flag again afterwards:
     clearing it here never hides a change this chunk did not see.
@@ -332,49 +414,11 @@ def _lock_and_clear(ids: list[int]) -> list[SimpleNamespace]:
                 f"UPDATE {table} SET needs_rescore = false WHERE id = ANY(%s) RETURNING {', '.join(ENTERPRISE_FIELDS)}",
                 [list(ids)],
             )
-            rows = sorted(cursor.fetchall())
-        return [SimpleNamespace(**dict(zip(ENTERPRISE_FIELDS, row, strict=True))) for row in rows]
-    rows = [SimpleNamespace(**row) for row in Enterprise.objects.select_for_update()
-            .filter(AnyOf(F("pk"), ids)).order_by("pk").values(*ENTERPRISE_FIELDS)]
+            return sorted(cursor.fetchall())
+    rows = list(Enterprise.objects.select_for_update()
+                .filter(AnyOf(F("pk"), ids)).order_by("pk").values_list(*ENTERPRISE_FIELDS))
     Enterprise.objects.filter(AnyOf(F("pk"), ids), needs_rescore=True).update(needs_rescore=False)
     return rows
-
-
-def load_profiles(
-    enterprises: list[SimpleNamespace], year: int, held: dict[int, list[str]]
-) -> dict[int, dict[str, Any] | ProfileUnavailable]:
-    """Profiles for a chunk with three queries and no model instances.
-
-    The same assembly as ``enterprises.profiles.build_profiles`` (so the same profile, the same digest), fed
-    with plain rows: building thousands of model instances (and their audit snapshots) costs more than the
-    evaluation itself.
-    """
-    ids = [e.id for e in enterprises]
-    declarations = {row["enterprise_id"]: SimpleNamespace(**row)
-                    for row in Declaration.objects.filter(AnyOf(F("enterprise_id"), ids), year=year).values()}
-    previous_scores = dict(Declaration.objects.filter(
-        AnyOf(F("enterprise_id"), ids), year=year - 1, platform_score__isnull=False
-    ).values_list("enterprise_id", "platform_score"))
-    financials: dict[int, list[SimpleNamespace]] = defaultdict(list)
-    for row in FinancialYear.objects.filter(AnyOf(F("enterprise_id"), ids), year__gte=year - 2, year__lte=year).values(
-        "enterprise_id", "year", *FinancialYear.PROFILE_FIELDS
-    ):
-        financials[row["enterprise_id"]].append(SimpleNamespace(**row))
-    out: dict[int, dict[str, Any] | ProfileUnavailable] = {}
-    for e in enterprises:
-        try:
-            out[e.id] = assemble(e, year, declarations.get(e.id), financials[e.id], held.get(e.id, []),
-                                 previous_scores.get(e.id))
-        except ProfileUnavailable as exc:
-            out[e.id] = exc
-    return out
-
-
-def canonical_digest_of_json(text: str) -> str:
-    """Same as ``canonical_digest`` for text already dumped canonically (saves a second dump)."""
-    import hashlib
-
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 # --- Writing assessments in bulk -------------------------------------------------------------------------------

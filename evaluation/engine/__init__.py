@@ -6,12 +6,26 @@ Profiles and rulesets in, dataclass results out. Everything else in the system (
 
 from .errors import ProfileError, RulesetError, UnknownRuleset, UnknownTier
 from .evaluator import evaluate
-from .profile import TIER_CODES, Profile, apply_changes, parse_profile, profile_to_dict
+from .profile import (
+    DECLARATION_VALUE_FIELDS,
+    ENTERPRISE_VALUE_FIELDS,
+    FINANCIAL_VALUE_FIELDS,
+    TIER_CODES,
+    Profile,
+    apply_changes,
+    parse_profile,
+    profile_from_values,
+    profile_to_dict,
+    values_to_dict,
+)
 from .results import EvaluationResult, TierResult
 from .rulesets import Ruleset, available_rulesets, load_ruleset, ruleset_for_date, ruleset_from_dict
 from .size import known_sectors, size_class
 
 __all__ = [
+    "DECLARATION_VALUE_FIELDS",
+    "ENTERPRISE_VALUE_FIELDS",
+    "FINANCIAL_VALUE_FIELDS",
     "TIER_CODES",
     "EvaluationResult",
     "Profile",
@@ -27,8 +41,10 @@ __all__ = [
     "known_sectors",
     "load_ruleset",
     "parse_profile",
+    "profile_from_values",
     "profile_to_dict",
     "ruleset_for_date",
     "ruleset_from_dict",
     "size_class",
+    "values_to_dict",
 ]

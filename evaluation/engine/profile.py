@@ -584,3 +584,152 @@ def apply_changes(profile: Profile, changes: dict[str, Any]) -> Profile:
 def ceil2(value: Decimal) -> Decimal:
     """Round up to 0.01 (100 yuan when in 万元): a target reached by the rounded figure is really reached."""
     return value.quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+
+
+# --- trusted construction (bulk re-scoring) ------------------------------------------------------------
+
+# The flat value order ``profile_from_values`` takes, shared with ``parse_profile``'s own field lists so the two
+# cannot drift: enterprise columns, the financial figures of one year, then the declaration's scalars followed
+# by every section's fields in ``_SECTIONS`` order.
+ENTERPRISE_VALUE_FIELDS: tuple[str, ...] = ("uscc", "name", "region_code", "sector", "established_year")
+FINANCIAL_VALUE_FIELDS: tuple[str, ...] = _FIN_FIELDS
+DECLARATION_SCALAR_FIELDS: tuple[str, ...] = (
+    "employees",
+    "rd_staff",
+    "digital_level",
+    "it_system",
+    "rd_institution",
+    "local_feature_score",
+    "credit_ok",
+    "platform_score",
+)
+DECLARATION_VALUE_FIELDS: tuple[tuple[str, str], ...] = (
+    *((name, "") for name in DECLARATION_SCALAR_FIELDS),
+    *((section, key) for section, (_cls, parsers) in _SECTIONS.items() for key in parsers),
+)
+_SECTION_SLICES: tuple[tuple[str, type, int, int], ...] = ()
+_start = len(DECLARATION_SCALAR_FIELDS)
+for _name, (_cls, _parsers) in _SECTIONS.items():
+    # Positional construction below relies on the dataclass declaring its fields in the parsers' order.
+    assert tuple(f.name for f in fields(_cls)) == tuple(_parsers), _name
+    _SECTION_SLICES += ((_name, _cls, _start, _start + len(_parsers)),)
+    _start += len(_parsers)
+del _start, _name, _cls, _parsers
+assert set(_TOP_LEVEL) == {
+    "enterprise", "year", "financials", "platform_score_previous", "held_tiers", *DECLARATION_SCALAR_FIELDS, *_SECTIONS
+}
+
+
+def values_to_dict(
+    enterprise: tuple,
+    year: int,
+    declaration: tuple,
+    financials: tuple,
+    platform_score_previous: Any = None,
+    held_tiers: Any = (),
+) -> dict[str, Any]:
+    """The profile.md dict of the values ``profile_from_values`` takes (for ``parse_profile`` and snapshots)."""
+    data: dict[str, Any] = {
+        "enterprise": dict(zip(ENTERPRISE_VALUE_FIELDS, enterprise, strict=True)),
+        "year": year,
+        "financials": [dict(zip(("year", *_FIN_FIELDS), row, strict=True)) for row in financials],
+    }
+    for (section, key), value in zip(DECLARATION_VALUE_FIELDS, declaration, strict=True):
+        if key:
+            data.setdefault(section, {})[key] = value
+        else:
+            data[section] = value
+    data["platform_score_previous"] = platform_score_previous
+    data["held_tiers"] = sorted(held_tiers)
+    return data
+
+
+def profile_from_values(
+    enterprise: tuple,
+    year: int,
+    declaration: tuple,
+    financials: tuple,
+    platform_score_previous: Any = None,
+    held_tiers: Any = (),
+) -> Profile:
+    """A ``Profile`` straight from already-validated stored values, without ``parse_profile``'s per-field checks.
+
+    For bulk re-scoring, where the database constraints and model validation guarantee each field's type and
+    range. ``enterprise`` is in ``ENTERPRISE_VALUE_FIELDS`` order, ``declaration`` in
+    ``DECLARATION_VALUE_FIELDS`` order, ``financials`` one ``(year, *FINANCIAL_VALUE_FIELDS)`` row per fiscal
+    year, newest first (year, year-1, year-2; a missing year as nulls). Numbers may be ints or Decimals.
+    The cross-field rules stored data can still break (no revenue for the profile year, R&D staff above
+    employees, …) are checked; when one is broken the values go through ``parse_profile``, which raises the same
+    ``ProfileError`` it raises for that profile. Builds exactly what ``parse_profile(values_to_dict(...))``
+    builds (a test holds the two together).
+    """
+    employees = declaration[0]
+    rd_staff = declaration[1]
+    current = financials[0]
+    established = enterprise[4]
+    revenue = current[1]
+    if (
+        employees is None
+        or len(financials) != 3
+        or current[0] != year
+        or financials[1][0] != year - 1
+        or financials[2][0] != year - 2
+        or revenue is None
+        or not revenue
+        or (rd_staff is not None and rd_staff > employees)
+        or (established is not None and established > year)
+        or enterprise[3] is None
+        or not _financials_consistent(financials)
+        or not _ip_consistent(declaration)
+        or any(code not in TIER_CODES for code in held_tiers)
+    ):
+        return parse_profile(
+            values_to_dict(enterprise, year, declaration, financials, platform_score_previous, held_tiers)
+        )
+    from .size import known_sectors
+
+    if enterprise[3] not in known_sectors():
+        return parse_profile(
+            values_to_dict(enterprise, year, declaration, financials, platform_score_previous, held_tiers)
+        )
+    sections = {name: cls(*declaration[start:end]) for name, cls, start, end in _SECTION_SLICES}
+    return Profile(
+        Enterprise(enterprise[0] or "", enterprise[1] or "", enterprise[2], enterprise[3], established),
+        year,
+        employees,
+        tuple(Financials(*row) for row in financials),
+        rd_staff,
+        digital_level=declaration[2],
+        it_system=declaration[3],
+        rd_institution=declaration[4],
+        local_feature_score=declaration[5],
+        credit_ok=declaration[6],
+        platform_score=declaration[7],
+        platform_score_previous=platform_score_previous,
+        held_tiers=frozenset(held_tiers),
+        **sections,
+    )
+
+
+def _financials_consistent(financials: tuple) -> bool:
+    for row in financials:
+        revenue, main, assets = row[1], row[2], row[5]
+        if revenue is not None and main is not None and main > revenue:
+            return False
+        if assets is not None and not assets:
+            return False
+    return True
+
+
+_IP_START = next(start for name, _cls, start, _end in _SECTION_SLICES if name == "ip")
+
+
+def _ip_consistent(declaration: tuple) -> bool:
+    class_i = declaration[_IP_START]
+    if class_i is None:
+        return True
+    for offset in (1, 2, 3):  # class_i_self_developed, class_i_high_value, class_i_applied
+        count = declaration[_IP_START + offset]
+        if count is not None and count > class_i:
+            return False
+    return True
