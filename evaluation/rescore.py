@@ -256,11 +256,11 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
         AnyOf(F("enterprise_id"), ids)
     ).values_list("pk", "enterprise_id", "tier"):
         certified.setdefault(enterprise_id, []).append((cert_id, tier))
-    declarations, previous_scores, financials = load_values(ids, year)
+    held_tiers = {pk: tuple(sorted({tier for _, tier in held})) for pk, held in certified.items()}
+    values = profile_values(enterprises, year, held_tiers)
     tier_count = len(ruleset.plan()[1])
     stored = stored_digests(ids, year, version.pk, tier_count)
     mode = b"explain" if explain else b"brief"
-    missing_years = {y: (y, *([None] * len(engine.FINANCIAL_VALUE_FIELDS))) for y in (year, year - 1, year - 2)}
 
     now = timezone.now()
     rows: list[tuple] = []
@@ -268,23 +268,18 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
     shortfalls: list[Shortfall] = []
     for enterprise in enterprises:
         enterprise_id = enterprise[0]
-        declaration = declarations.get(enterprise_id)
-        if declaration is None:
+        inputs = values[enterprise_id]
+        if inputs is None:
             outcome.failed += 1
             outcome.errors.append((enterprise_id, "declarations", _("no declaration for %(year)s") % {"year": year}))
             continue
         held = certified.get(enterprise_id, ())
-        held_codes = tuple(sorted({tier for _, tier in held}))
-        by_year = financials.get(enterprise_id, {})
-        figures = tuple(by_year.get(y) or missing_years[y] for y in (year, year - 1, year - 2))
-        identity = enterprise[1:]
-        previous = previous_scores.get(enterprise_id)
-        digest = input_digest(mode, identity, year, declaration, figures, previous, held_codes)
+        digest = input_digest(mode, inputs)
         if not held and stored.get(enterprise_id) == digest:
             outcome.scored += 1
             continue
         try:
-            parsed = engine.profile_from_values(identity, year, declaration, figures, previous, held_codes)
+            parsed = engine.profile_from_values(*inputs)
             result = engine.evaluate(parsed, ruleset, explain=explain, advice=False)
             rereview = {}
             if held:
@@ -330,17 +325,40 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
 RESULT_FORMAT = b"tier-registry result 1"
 
 
-def input_digest(mode: bytes, identity: tuple, year: int, declaration: tuple, figures: tuple,
-                 previous: Any, held: tuple) -> str:
+def input_digest(mode: bytes, inputs: tuple) -> str:
     """The digest stored with an assessment: BLAKE2b of a compact canonical encoding of the profile's values
-    (as read from the database, in the engine's ``*_VALUE_FIELDS`` order), the result format and whether
-    results are explained. The profile itself is stored as a ``ProfileSnapshot`` under this digest.
+    (``inputs`` as ``profile_values`` reads them from the database, in the engine's ``*_VALUE_FIELDS`` order),
+    the result format and whether results are explained. The profile itself is stored as a ``ProfileSnapshot``
+    under this digest.
 
     Much cheaper than hashing the profile's JSON, and the same stored values always give the same digest, which
     is all the unchanged-result skip compares (re-score digests are only compared with re-score digests).
     """
-    key = repr((identity, year, declaration, figures, previous, held)).encode()
-    return hashlib.blake2b(RESULT_FORMAT + b"|" + mode + b"|" + key, digest_size=32).hexdigest()
+    return hashlib.blake2b(RESULT_FORMAT + b"|" + mode + b"|" + repr(inputs).encode(), digest_size=32).hexdigest()
+
+
+def profile_values(
+    enterprises: list[tuple], year: int, held_tiers: dict[int, tuple[str, ...]]
+) -> dict[int, tuple | None]:
+    """Each enterprise's ``engine.profile_from_values`` arguments, read with three queries (``None`` when it
+    has no declaration for ``year``). ``enterprises`` are ``ENTERPRISE_FIELDS`` rows; ``held_tiers`` the sorted
+    tier codes each holds. Gives the same profile as ``enterprises.profiles.build_profile``: a fiscal year
+    without a stored financial row is all nulls."""
+    ids = [row[0] for row in enterprises]
+    declarations, previous_scores, financials = load_values(ids, year)
+    missing = {y: (y, *([None] * len(engine.FINANCIAL_VALUE_FIELDS))) for y in (year, year - 1, year - 2)}
+    out: dict[int, tuple | None] = {}
+    for row in enterprises:
+        pk = row[0]
+        declaration = declarations.get(pk)
+        if declaration is None:
+            out[pk] = None
+            continue
+        by_year = financials.get(pk, {})
+        figures = (by_year.get(year) or missing[year], by_year.get(year - 1) or missing[year - 1],
+                   by_year.get(year - 2) or missing[year - 2])
+        out[pk] = (row[1:], year, declaration, figures, previous_scores.get(pk), held_tiers.get(pk, ()))
+    return out
 
 
 def _declaration_columns() -> list[Any]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from enterprises.audit import AuditEntry
@@ -230,3 +232,56 @@ def test_a_demotion_proposal_names_the_unmet_rules_even_when_results_are_stored_
     certify(enterprise, "little_giant", today - datetime.timedelta(days=30), today + datetime.timedelta(days=900))
     rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
     assert DemotionProposal.objects.get(enterprise=enterprise).unmet
+
+
+def test_the_fast_chunk_read_builds_the_profile_the_live_evaluation_builds(example_enterprise, certify):
+    """``profile_values`` + ``engine.profile_from_values`` (re-scoring) and ``build_profile`` + ``parse_profile``
+    (API, portal) give the same profile: missing years, last year's platform score, held tiers, 创客中国."""
+    from enterprises.models import Declaration, FinancialYear
+    from enterprises.profiles import build_profile
+    from evaluation import engine
+
+    plain = example_enterprise()
+    young = example_enterprise()
+    FinancialYear.objects.filter(enterprise=young, year=YEAR - 2).delete()
+    certified = example_enterprise()
+    Declaration.objects.filter(enterprise=certified, year=YEAR).update(chuangke="top50", platform_score=71)
+    previous = Declaration.objects.get(enterprise=certified, year=YEAR)
+    previous.pk, previous.year, previous.platform_score = None, YEAR - 1, Decimal("64.50")
+    previous.save()
+    today = datetime.date.today()
+    certify(certified, "innovative_sme", today - datetime.timedelta(days=30), today + datetime.timedelta(days=900))
+    undeclared = EnterpriseFactory()
+    enterprises = [plain, young, certified, undeclared]
+    rows = sorted(Enterprise.objects.filter(pk__in=[e.pk for e in enterprises])
+                  .values_list(*rescore.ENTERPRISE_FIELDS))
+    values = rescore.profile_values(rows, YEAR, {certified.pk: ("innovative_sme",)})
+    assert values[undeclared.pk] is None
+    for enterprise in (plain, young, certified):
+        fast = engine.profile_from_values(*values[enterprise.pk])
+        assert fast == engine.parse_profile(build_profile(enterprise, YEAR))
+    assert fast.platform_score_previous == Decimal("64.50") and fast.awards.chuangke == "top50"
+    assert fast.held_tiers == {"innovative_sme"}
+
+
+def test_only_enterprises_whose_input_changed_are_evaluated_and_rewritten_again(ruleset_2022, monkeypatch):
+    from enterprises.models import FinancialYear
+    from evaluation import engine
+
+    ids = seed(12)
+    first = rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    digests = dict(Assessment.objects.filter(tier="innovative_sme", enterprise_id__in=ids)
+                   .values_list("enterprise_id", "input_digest"))
+    FinancialYear.objects.filter(enterprise_id=ids[3], year=YEAR).update(rd_expense=F("rd_expense") + 7)
+    evaluated = []
+    real = engine.profile_from_values
+    monkeypatch.setattr(engine, "profile_from_values", lambda *a: evaluated.append(a) or real(*a))
+    second = rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    assert (second.done, second.failed) == (12, 0)
+    assert len(evaluated) == 1
+    rows = Assessment.objects.filter(enterprise_id__in=ids, year=YEAR, ruleset=ruleset_2022)
+    assert set(rows.filter(job_id=second.pk).values_list("enterprise_id", flat=True)) == {ids[3]}
+    assert rows.filter(job_id=first.pk).count() == 11 * len(Tier.values)
+    changed = rows.get(enterprise_id=ids[3], tier="innovative_sme")
+    assert changed.input_digest != digests[ids[3]] and changed.snapshot["financials"][0]["year"] == YEAR
+    assert changed.result["indicators"] and all("message" in u for u in changed.result["unmet"])
