@@ -16,6 +16,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -279,7 +280,7 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
             outcome.scored += 1
             continue
         try:
-            parsed = engine.profile_from_values(*inputs)
+            parsed = engine.profile_from_values(*typed_values(inputs))
             result = engine.evaluate(parsed, ruleset, explain=explain, advice=False)
             rereview = {}
             if held:
@@ -374,6 +375,8 @@ def load_values(ids: list[int], year: int) -> tuple[dict[int, tuple], dict[int, 
     """The chunk's profile values with three queries and no model instances: declarations (in
     ``engine.DECLARATION_VALUE_FIELDS`` order), last year's platform scores and financial rows by year (``(year,
     *engine.FINANCIAL_VALUE_FIELDS)``). The same data ``enterprises.profiles.build_profiles`` assembles."""
+    if connection.vendor == "postgresql":
+        return _load_values_postgres(ids, year)
     columns = _declaration_columns()
     names = [f"v{i}" for i in range(len(columns))]
     declarations = {
@@ -392,8 +395,74 @@ def load_values(ids: list[int], year: int) -> tuple[dict[int, tuple], dict[int, 
     return declarations, previous_scores, financials
 
 
+def _load_values_postgres(
+    ids: list[int], year: int
+) -> tuple[dict[int, tuple], dict[int, Any], dict[int, dict[int, tuple]]]:
+    """``load_values`` in plain SQL (booleans and integers as psycopg reads them, figures as text)."""
+    from psycopg.types.string import TextLoader
+
+    declaration_table = Declaration._meta.db_table
+    columns = []
+    for section, key in engine.DECLARATION_VALUE_FIELDS:
+        column = DECLARATION_GROUPS[section][key] if key else section
+        columns.append("NULLIF(chuangke, '')" if column == "chuangke" else column)
+    with connection.cursor() as cursor:
+        # Numbers stay text here: most of a re-score only hashes them (``input_digest``), and building a Decimal
+        # per figure costs more than the query. ``typed_values`` converts the few that are evaluated.
+        cursor.cursor.adapters.register_loader("numeric", TextLoader)
+        cursor.execute(f"SELECT enterprise_id, {', '.join(columns)} FROM {declaration_table}"
+                       " WHERE enterprise_id = ANY(%s) AND year = %s", [ids, year])
+        declarations = {row[0]: row[1:] for row in cursor.fetchall()}
+        cursor.execute(f"SELECT enterprise_id, platform_score FROM {declaration_table}"
+                       " WHERE enterprise_id = ANY(%s) AND year = %s AND platform_score IS NOT NULL", [ids, year - 1])
+        previous_scores = dict(cursor.fetchall())
+        cursor.execute(f"SELECT enterprise_id, year, {', '.join(engine.FINANCIAL_VALUE_FIELDS)}"
+                       f" FROM {FinancialYear._meta.db_table}"
+                       " WHERE enterprise_id = ANY(%s) AND year BETWEEN %s AND %s", [ids, year - 2, year])
+        financials: dict[int, dict[int, tuple]] = defaultdict(dict)
+        for row in cursor.fetchall():
+            financials[row[0]][row[1]] = row[1:]
+    return declarations, previous_scores, financials
+
+
+def _decimal_positions() -> tuple[int, ...]:
+    positions = []
+    for index, (section, key) in enumerate(engine.DECLARATION_VALUE_FIELDS):
+        column = DECLARATION_GROUPS[section][key] if key else section
+        if Declaration._meta.get_field(column).get_internal_type() == "DecimalField":
+            positions.append(index)
+    return tuple(positions)
+
+
+_DECLARATION_DECIMALS = _decimal_positions()
+
+
+def _decimal(value: Any) -> Any:
+    return Decimal(value) if value.__class__ is str else value
+
+
+def typed_values(inputs: tuple) -> tuple:
+    """``profile_values`` output with every figure as a Decimal (PostgreSQL reads them as text), ready for
+    ``engine.profile_from_values``."""
+    identity, year, declaration, figures, previous, held = inputs
+    declaration = list(declaration)
+    for index in _DECLARATION_DECIMALS:
+        declaration[index] = _decimal(declaration[index])
+    figures = tuple((row[0], *[_decimal(v) for v in row[1:]]) for row in figures)
+    return identity, year, tuple(declaration), figures, _decimal(previous), held
+
+
 def stored_digests(ids: list[int], year: int, ruleset_id: int, tiers: int) -> dict[int, str]:
     """Enterprises whose ``tiers`` stored assessments (this year and ruleset) share one input digest."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT enterprise_id, min(input_digest) FROM {Assessment._meta.db_table}"
+                " WHERE enterprise_id = ANY(%s) AND year = %s AND ruleset_id = %s GROUP BY enterprise_id"
+                " HAVING count(*) = %s AND min(input_digest) = max(input_digest)",
+                [ids, year, ruleset_id, tiers],
+            )
+            return dict(cursor.fetchall())
     rows = (Assessment.objects.filter(AnyOf(F("enterprise_id"), ids), year=year, ruleset_id=ruleset_id)
             .order_by().values("enterprise_id")
             .annotate(low=Min("input_digest"), high=Max("input_digest"), n=Count("*"))
@@ -428,11 +497,16 @@ def _lock_and_clear(ids: list[int]) -> list[tuple]:
     if connection.vendor == "postgresql":
         table = Enterprise._meta.db_table
         with connection.cursor() as cursor:
+            # Lock, then clear only the flags that are set: rewriting every row (the flag is indexed, so no
+            # row update is "heap-only") costs more than reading the chunk.
             cursor.execute(
-                f"UPDATE {table} SET needs_rescore = false WHERE id = ANY(%s) RETURNING {', '.join(ENTERPRISE_FIELDS)}",
+                f"SELECT {', '.join(ENTERPRISE_FIELDS)} FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
                 [list(ids)],
             )
-            return sorted(cursor.fetchall())
+            rows = cursor.fetchall()
+            cursor.execute(f"UPDATE {table} SET needs_rescore = false WHERE id = ANY(%s) AND needs_rescore",
+                           [list(ids)])
+        return rows
     rows = list(Enterprise.objects.select_for_update()
                 .filter(AnyOf(F("pk"), ids)).order_by("pk").values_list(*ENTERPRISE_FIELDS))
     Enterprise.objects.filter(AnyOf(F("pk"), ids), needs_rescore=True).update(needs_rescore=False)
@@ -495,7 +569,8 @@ def _write_postgres(rows: list[tuple], snapshots: dict[str, str]) -> None:
             "CREATE TEMP TABLE IF NOT EXISTS rescore_snapshot_stage (digest varchar(64), data jsonb)"
             " ON COMMIT DELETE ROWS"
         )
-        cursor.execute("TRUNCATE rescore_stage, rescore_snapshot_stage")
+        # No TRUNCATE: the staging tables empty themselves at commit (and a rolled-back chunk leaves nothing
+        # behind), and truncating a table on every chunk churns the catalog.
         if snapshots:
             with raw.copy("COPY rescore_snapshot_stage (digest, data) FROM STDIN") as copy:
                 for item in snapshots.items():

@@ -258,7 +258,7 @@ def test_the_fast_chunk_read_builds_the_profile_the_live_evaluation_builds(examp
     values = rescore.profile_values(rows, YEAR, {certified.pk: ("innovative_sme",)})
     assert values[undeclared.pk] is None
     for enterprise in (plain, young, certified):
-        fast = engine.profile_from_values(*values[enterprise.pk])
+        fast = engine.profile_from_values(*rescore.typed_values(values[enterprise.pk]))
         assert fast == engine.parse_profile(build_profile(enterprise, YEAR))
     assert fast.platform_score_previous == Decimal("64.50") and fast.awards.chuangke == "top50"
     assert fast.held_tiers == {"innovative_sme"}
