@@ -213,7 +213,8 @@ def run_chunk(chunk_id: int, *, explain: bool | None = None) -> ChunkOutcome:
                  .filter(pk=chunk_id, done=False).first())
         if chunk is None:
             return ChunkOutcome(skipped=True)
-        job = RescoreJob.objects.select_related("ruleset").get(pk=chunk.job_id)
+        # The ruleset's data (tens of kilobytes of JSON) is read and compiled once per process, not per chunk.
+        job = RescoreJob.objects.select_related("ruleset").defer("ruleset__data").get(pk=chunk.job_id)
         if job.status == RescoreStatus.CANCELLED:
             return ChunkOutcome(skipped=True)
         now = timezone.now()
@@ -249,7 +250,7 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
 
     outcome = ChunkOutcome()
     version = job.ruleset
-    ruleset = compiled(version)
+    ruleset = _compiled(version)
     year = job.year
     enterprises = _lock_and_clear(ids)
     certified: dict[int, list[tuple[int, str]]] = {}
@@ -319,6 +320,18 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
     if rows:
         version.mark_used()
     return outcome
+
+
+_COMPILED: dict[tuple[int, str], Any] = {}
+
+
+def _compiled(version: RulesetVersion) -> Any:
+    """The engine ruleset of ``version`` (loaded without its data), cached by id and content digest."""
+    key = (version.pk, version.digest)
+    ruleset = _COMPILED.get(key)
+    if ruleset is None:
+        ruleset = _COMPILED[key] = compiled(RulesetVersion.objects.get(pk=version.pk))
+    return ruleset
 
 
 # Bump when the engine's result for an unchanged input and ruleset changes (a new result layout or message
