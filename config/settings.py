@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "enterprises",
     "evaluation",
     "registry",
+    "portal",
 ]
 
 MIDDLEWARE = [

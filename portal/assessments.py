@@ -1,0 +1,116 @@
+"""Self-assessment as the portal shows it: the engine's result (profile.md) laid out tier by tier.
+
+The numbers come from ``evaluation.services.evaluate_enterprise``; this module only arranges them (labels, the
+pass mark beside the score, the advice for the next tier up) so templates stay free of logic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from enterprises.models import Enterprise, Tier
+from enterprises.profiles import ProfileUnavailable
+from enterprises.services import DECLARATION_PATHS
+
+# profile.md path (as the declaration service names errors) → declaration form field.
+DECLARATION_FIELD_OF_PATH = {path: attname for attname, path in DECLARATION_PATHS.items()}
+
+STATUS_LABELS = {"passed": _("passed"), "failed": _("failed"), "pending": _("pending")}
+
+
+def ruleset_choices() -> list[tuple[str, str]]:
+    from evaluation import engine
+
+    return [(code, code) for code in engine.available_rulesets()]
+
+
+def default_ruleset_code() -> str:
+    """The ruleset in force today (2号文 from its effective date)."""
+    from evaluation import engine
+
+    return engine.ruleset_for_date(timezone.localdate())
+
+
+def _find_number(data: Any, keys: tuple[str, ...]) -> Any:
+    if isinstance(data, dict):
+        for key in keys:
+            if isinstance(data.get(key), int | float):
+                return data[key]
+    return None
+
+
+def pass_marks(version: Any) -> dict[str, Any]:
+    """The pass mark of each scored tier, as the ruleset data states it (None where a tier has none)."""
+    data = getattr(version, "data", None) or {}
+    tiers = data.get("tiers") or {}
+    marks: dict[str, Any] = {}
+    if isinstance(tiers, dict):
+        for code, spec in tiers.items():
+            mark = _find_number(spec, ("pass_mark", "pass_score", "min_score"))
+            if mark is None and isinstance(spec, dict):
+                mark = _find_number(spec.get("score") or spec.get("scoring"), ("pass_mark", "pass_score", "min"))
+            marks[code] = mark
+    return marks
+
+
+def _advice_text(item: Any) -> str:
+    if isinstance(item, dict):
+        return str(item.get("message") or item.get("text") or ", ".join(f"{k}: {v}" for k, v in item.items()))
+    return str(item)
+
+
+def present_result(result: dict[str, Any], version: Any = None, *, only: str | None = None) -> dict[str, Any]:
+    """Arrange a result dict (profile.md) for templates. ``only`` keeps one tier (an application's)."""
+    tiers_data = result.get("tiers") if "tiers" in result else {only: result} if only else {}
+    marks = pass_marks(version)
+    tiers = []
+    for code in Tier.values:
+        data = tiers_data.get(code)
+        if data is None or (only and code != only):
+            continue
+        score, max_score, mark = data.get("score"), data.get("max_score"), marks.get(code)
+        tiers.append({
+            "code": code,
+            "label": Tier(code).label,
+            "status": data.get("status") or ("passed" if data.get("passed") else "failed"),
+            "status_label": STATUS_LABELS.get(data.get("status"), data.get("status")),
+            "route": data.get("route"),
+            "score": score,
+            "max_score": max_score,
+            "pass_mark": mark,
+            "scored": score is not None and bool(max_score),
+            "categories": data.get("categories") or {},
+            "indicators": data.get("indicators") or [],
+            "unmet": data.get("unmet") or [],
+            "direct": data.get("direct") or [],
+            "prerequisites": data.get("prerequisites") or [],
+            "advice": [_advice_text(a) for a in data.get("advice") or []],
+        })
+    passed = [t for t in tiers if t["status"] == "passed"]
+    highest = max((Tier.rank(t["code"]) for t in passed), default=-1)
+    next_tier = next((t for t in tiers if Tier.rank(t["code"]) > highest and t["status"] != "passed"), None)
+    return {"tiers": tiers, "next_tier": next_tier, "size_class": result.get("size_class"),
+            "ruleset": result.get("ruleset"), "year": result.get("year")}
+
+
+def self_assessment(enterprise: Enterprise, year: int, code: str, *, only: str | None = None) -> dict[str, Any]:
+    """Evaluate the stored figures of ``year`` under ruleset ``code`` (with advice) for display."""
+    from evaluation import engine
+    from evaluation.services import evaluate_enterprise, get_ruleset_version
+
+    context: dict[str, Any] = {"year": year, "ruleset_code": code}
+    try:
+        version = get_ruleset_version(code)
+        evaluated = evaluate_enterprise(enterprise, year, version, advice=True)
+    except ProfileUnavailable as exc:
+        context["error"] = exc.message
+        return context
+    except engine.ProfileError as exc:
+        context["error"] = _("%(field)s: %(message)s") % {"field": exc.field, "message": exc.message}
+        return context
+    context["version"] = version
+    context["result"] = present_result(evaluated.to_dict(), version, only=only)
+    return context
