@@ -34,25 +34,13 @@ def default_ruleset_code() -> str:
     return engine.ruleset_for_date(timezone.localdate())
 
 
-def _find_number(data: Any, keys: tuple[str, ...]) -> Any:
-    if isinstance(data, dict):
-        for key in keys:
-            if isinstance(data.get(key), int | float):
-                return data[key]
-    return None
-
-
 def pass_marks(version: Any) -> dict[str, Any]:
-    """The pass mark of each scored tier, as the ruleset data states it (None where a tier has none)."""
+    """The pass mark of each scored tier as the ruleset data states it (``tiers.<code>.pass_mark.value``)."""
     data = getattr(version, "data", None) or {}
-    tiers = data.get("tiers") or {}
     marks: dict[str, Any] = {}
-    if isinstance(tiers, dict):
-        for code, spec in tiers.items():
-            mark = _find_number(spec, ("pass_mark", "pass_score", "min_score"))
-            if mark is None and isinstance(spec, dict):
-                mark = _find_number(spec.get("score") or spec.get("scoring"), ("pass_mark", "pass_score", "min"))
-            marks[code] = mark
+    for code, spec in (data.get("tiers") or {}).items():
+        mark = spec.get("pass_mark") if isinstance(spec, dict) else None
+        marks[code] = mark.get("value") if isinstance(mark, dict) else mark
     return marks
 
 

@@ -192,12 +192,20 @@ class DeclarationForm(GroupedFormMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
+        for name, field in self.fields.items():
             if isinstance(field, forms.DecimalField):
                 field.widget.attrs.update({"inputmode": "decimal", "step": "0.01"})
-            if isinstance(field, forms.BooleanField):
-                field.required = False
+            if Declaration._meta.get_field(name).has_default():
+                field.required = False  # left empty, it keeps the stored value or the default
         self.describe_widgets()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name, value in list(data.items()):
+            model_field = Declaration._meta.get_field(name)
+            if value is None and model_field.has_default() and not model_field.null:
+                data[name] = getattr(self.instance, name) if self.instance.pk else model_field.get_default()
+        return data
 
     def _post_clean(self) -> None:
         """Cross-field rules are the service's (``save_declaration``); it names each field in its errors."""

@@ -302,9 +302,9 @@ def application_detail(request: HttpRequest, enterprise: Enterprise, pk: int) ->
 @enterprise_required
 @require_POST
 def evidence_upload(request: HttpRequest, enterprise: Enterprise, pk: int) -> HttpResponse:
+    application = _own_application(enterprise, pk)
     from registry import services as registry_services
 
-    application = _own_application(enterprise, pk)
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -328,9 +328,9 @@ def evidence_file(request: HttpRequest, enterprise: Enterprise, pk: int, evidenc
 @enterprise_required
 @require_POST
 def application_submit(request: HttpRequest, enterprise: Enterprise, pk: int) -> HttpResponse:
+    application = _own_application(enterprise, pk)
     from registry import services as registry_services
 
-    application = _own_application(enterprise, pk)
     try:
         registry_services.submit_application(application, user=request.user)
     except ValidationError as exc:
@@ -344,9 +344,9 @@ def application_submit(request: HttpRequest, enterprise: Enterprise, pk: int) ->
 @enterprise_required
 @require_POST
 def application_withdraw(request: HttpRequest, enterprise: Enterprise, pk: int) -> HttpResponse:
+    application = _own_application(enterprise, pk)
     from registry import services as registry_services
 
-    application = _own_application(enterprise, pk)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
