@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from registry.models import Application, ApplicationStatus
 
 S = ApplicationStatus
-MAIN_STAGES = [S.DRAFT, S.COUNTY_REVIEW, S.CITY_REVIEW, S.PROVINCIAL_REVIEW, S.PUBLICITY]
+NATIONAL_TIERS = ("little_giant", "single_champion")
 ENDINGS = {S.CERTIFIED, S.RECOMMENDED, S.REJECTED, S.WITHDRAWN}
+
+
+def review_stages(tier: str) -> list[str]:
+    """The states after submission for ``tier``: the registry's configured stages when it states them."""
+    configured = settings.REGISTRY.get("STAGES", {}).get(tier)
+    if configured:
+        return list(configured)
+    if tier in NATIONAL_TIERS:
+        return [S.COUNTY_REVIEW, S.CITY_REVIEW, S.PROVINCIAL_REVIEW, S.RECOMMENDED]
+    return [S.COUNTY_REVIEW, S.CITY_REVIEW, S.PROVINCIAL_REVIEW, S.PUBLICITY]
 
 
 def application_timeline(application: Application, events: list[Any]) -> list[dict[str, Any]]:
@@ -17,14 +29,12 @@ def application_timeline(application: Application, events: list[Any]) -> list[di
     for event in events:
         reached |= {event.from_status, event.to_status} - {""}
     current = application.status
-    if current in ENDINGS:
-        ending = current
-    elif application.tier in ("little_giant", "single_champion"):
-        ending = S.RECOMMENDED
-    else:
-        ending = S.CERTIFIED
-    stages = [*MAIN_STAGES, ending]
-    if current == S.RETURNED:
+    stages = [S.DRAFT, *review_stages(application.tier)]
+    if stages[-1] != S.RECOMMENDED:
+        stages.append(S.CERTIFIED)
+    if current in (S.REJECTED, S.WITHDRAWN):
+        stages = [s for s in stages if s in reached or s == S.DRAFT] + [current]
+    elif current == S.RETURNED:
         # Returned to the enterprise: the step sits after the last review stage it reached.
         last = max(i for i, stage in enumerate(stages) if stage in reached)
         stages.insert(last + 1, S.RETURNED)

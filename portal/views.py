@@ -287,10 +287,11 @@ def _render_application(request: HttpRequest, enterprise: Enterprise, applicatio
     if application.assessment:
         context["stored"] = assessments.present_result(application.assessment, application.ruleset,
                                                        only=application.tier)
-    elif "submit" in actions:
-        # The review step: what the assessment would be if submitted now.
-        code = application.ruleset.code if application.ruleset else assessments.default_ruleset_code()
-        context["preview"] = assessments.self_assessment(enterprise, application.year, code, only=application.tier)
+    if actions & {"submit", "resubmit"}:
+        # The review step: the assessment submitting now would store (the ruleset in force today judges it).
+        context["preview"] = assessments.self_assessment(
+            enterprise, application.year, assessments.default_ruleset_code(), only=application.tier
+        )
     return render(request, "portal/application.html", context, status=status)
 
 
