@@ -8,6 +8,7 @@ import re
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils.html import escape
 
 from enterprises.models import Declaration, Enterprise, FinancialYear, Membership
 from enterprises.uscc import make_uscc
@@ -293,7 +294,7 @@ def test_self_assessment_shows_every_tier_scores_unmet_rules_and_advice(
     score, max_score = by_code["innovative_sme"]["score"], by_code["innovative_sme"]["max_score"]
     assert f"Score {score} of {max_score}; pass mark 60." in body
     for rule in by_code["little_giant"]["unmet"]:
-        assert rule["message"] in response.content.decode()
+        assert escape(rule["message"]) in response.content.decode()
     assert result["next_tier"] is not None and result["next_tier"]["status"] != "passed"
     assert "Printable view" in body
 
