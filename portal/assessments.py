@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from enterprises.models import Enterprise, Tier
 from enterprises.profiles import ProfileUnavailable
@@ -18,7 +19,17 @@ from enterprises.services import DECLARATION_PATHS
 # profile.md path (as the declaration service names errors) → declaration form field.
 DECLARATION_FIELD_OF_PATH = {path: attname for attname, path in DECLARATION_PATHS.items()}
 
-STATUS_LABELS = {"passed": _("passed"), "failed": _("failed"), "pending": _("pending")}
+STATUS_LABELS = {"passed": gettext_lazy("passed"), "failed": gettext_lazy("failed"),
+                 "pending": gettext_lazy("pending")}
+ROUTE_LABELS = {"score": gettext_lazy("by score"), "direct": gettext_lazy("by a direct condition"),
+                "thresholds": gettext_lazy("every threshold met")}
+# Category codes of the scored tiers (profile.md).
+CATEGORY_LABELS = {
+    "innovation": gettext_lazy("Innovation"), "growth": gettext_lazy("Growth"),
+    "specialisation": gettext_lazy("Specialisation"), "refinement": gettext_lazy("Refinement"),
+    "distinctiveness": gettext_lazy("Distinctiveness"),
+}
+VIA_LABELS = {"held": gettext_lazy("held"), "evaluated": gettext_lazy("met in this assessment")}
 
 
 def ruleset_choices() -> list[tuple[str, str]]:
@@ -42,6 +53,17 @@ def pass_marks(version: Any) -> dict[str, Any]:
         mark = spec.get("pass_mark") if isinstance(spec, dict) else None
         marks[code] = mark.get("value") if isinstance(mark, dict) else mark
     return marks
+
+
+def _prerequisite(item: Any) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        return {"label": str(item), "met": None, "via": ""}
+    tier = item.get("tier")
+    return {
+        "label": Tier(tier).label if tier in Tier.values else str(tier),
+        "met": item.get("met"),
+        "via": VIA_LABELS.get(item.get("via"), item.get("via") or ""),
+    }
 
 
 def _advice_text(item: Any) -> str:
@@ -70,11 +92,18 @@ def present_result(result: dict[str, Any], version: Any = None, *, only: str | N
             "max_score": max_score,
             "pass_mark": mark,
             "scored": score is not None and bool(max_score),
-            "categories": data.get("categories") or {},
-            "indicators": data.get("indicators") or [],
+            "route_label": ROUTE_LABELS.get(data.get("route"), data.get("route")),
+            "categories": [
+                {"code": c, "label": CATEGORY_LABELS.get(c, c), "points": p}
+                for c, p in (data.get("categories") or {}).items()
+            ],
+            "indicators": [
+                {**item, "category_label": CATEGORY_LABELS.get(item.get("category"), item.get("category"))}
+                for item in data.get("indicators") or []
+            ],
             "unmet": data.get("unmet") or [],
             "direct": data.get("direct") or [],
-            "prerequisites": data.get("prerequisites") or [],
+            "prerequisites": [_prerequisite(p) for p in data.get("prerequisites") or []],
             "advice": [_advice_text(a) for a in data.get("advice") or []],
         })
     passed = [t for t in tiers if t["status"] == "passed"]
