@@ -133,7 +133,7 @@ class _Planner:
         self.items: list[_Item] = []
         self.changes: dict[str, Any] = {}
         self.visited: set[str] = set()
-        options = ruleset.data.get("metric_options", {})
+        options = ruleset.metric_options
         self.inverses = {name: m.inverse(options.get(name, {})) for name, m in METRICS.items() if m.inverse}
 
     # --- bookkeeping -----------------------------------------------------------------------------------
