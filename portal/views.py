@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 
 from enterprises import services as enterprise_services
 from enterprises.models import Declaration, Enterprise, FinancialYear, Membership, Tier
-from registry.models import Application, Certification, Evidence, Notification
+from registry.models import Application, Certification, Evidence, EvidenceClaim, Notification
 
 from . import assessments, invitations
 from .dues import open_rereview_tiers, whats_due
@@ -270,16 +270,31 @@ def _actions(application: Application, user: Any) -> set[str]:
     return names
 
 
+def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
+    """Each history entry with its action and role in words."""
+    from registry.workflow import Action, Role
+
+    actions, roles = dict(Action.choices), dict(Role.choices)
+    return [{"event": e, "action": actions.get(e.action, e.action), "role": roles.get(e.actor_role, e.actor_role)}
+            for e in events]
+
+
 def _render_application(request: HttpRequest, enterprise: Enterprise, application: Application,
                         evidence_form: EvidenceForm | None = None, status: int = 200) -> HttpResponse:
+    from registry.services import missing_claims
+
     events = list(application.events.all())
+    evidence = list(application.evidence.all())
     actions = _actions(application, request.user)
+    editable = application.status in ("draft", "returned")
     context: dict[str, Any] = {
         "enterprise": enterprise,
         "application": application,
-        "events": events,
+        "events": _event_rows(events),
         "timeline": application_timeline(application, events),
-        "evidence": list(application.evidence.all()),
+        "evidence": evidence,
+        "evidence_editable": editable,
+        "missing_claims": [EvidenceClaim(c).label for c in missing_claims(application, evidence)] if editable else [],
         "actions": actions,
         "evidence_form": evidence_form or EvidenceForm(),
         "withdraw_form": ReasonForm(),

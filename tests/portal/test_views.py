@@ -345,3 +345,11 @@ def test_a_forged_invitation_is_refused(client, enterprise):
 def test_members_page_lists_only_own_members(signed_in, other_member):
     body = text(signed_in.get(reverse("portal:members")))
     assert "finance" in body and "rival" not in body
+
+
+def test_the_language_switch_changes_to_english_and_back(signed_in):
+    response = signed_in.post("/i18n/setlang/", {"language": "en", "next": "/figures/"})
+    assert response["Location"] == "/figures/"
+    assert '<html lang="en">' in signed_in.get("/figures/").content.decode()
+    signed_in.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert '<html lang="zh-hans">' in signed_in.get("/figures/").content.decode()
