@@ -30,7 +30,7 @@ def text(response) -> str:
 def test_apply_offers_tiers_whose_preconditions_can_be_met_and_says_why_not_for_the_others(
     signed_in, with_figures, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):
         response = signed_in.get(reverse("portal:apply"), **ENGLISH)
     body = text(response)
     assert 'id="tier-innovative_sme"' in body
@@ -64,7 +64,7 @@ def test_draft_page_reviews_the_assessment_and_lists_missing_evidence(signed_in,
                                                                        django_assert_max_num_queries):
     application = services.create_application(enterprise=with_figures, tier="innovative_sme", year=2025,
                                               user=member.user)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(16):
         response = signed_in.get(reverse("portal:application", args=[application.pk]), **ENGLISH)
     body = text(response)
     assert "Review before submitting" in body and "Score 95 of 100; pass mark 60." in body

@@ -7,10 +7,12 @@ walk works whatever language the pages are shown in.
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
 import pytest
+from stdnum.cn import uscc
 
 from enterprises.models import Enterprise
 from enterprises.uscc import make_uscc
@@ -19,6 +21,7 @@ from registry.models import Application
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "Tiered-ladder-2026"
+ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 FIGURES = {
     2025: {"operating_revenue": "3000", "main_business_revenue": "2850", "rd_expense": "255", "net_profit": "330",
            "total_assets": "5000", "total_liabilities": "2250"},
@@ -69,8 +72,14 @@ def test_a_new_enterprise_signs_up_enters_figures_assesses_and_applies(live_serv
     url = live_server.url
     page.set_default_timeout(10_000)
 
-    # Sign-up: the check digit is verified while typing.
+    # Sign-up: the check digit is verified while typing, by the same rule as the server's (python-stdnum).
     page.goto(f"{url}/signup/")
+    samples = [make_uscc(region, random.Random(seed)) for seed, region in enumerate(["330106", "110105"] * 10)]
+    samples += [c[:-1] + ALPHABET[(ALPHABET.index(c[-1]) + 7) % 31] for c in samples[:10]]
+    samples += ["91330106MA2B3C4D5", "91330106MA2B3C4DI0", "9133010OMA2B3C4D5E"]
+    verdicts = page.evaluate("codes => codes.map(c => window.usccVerdict(c) === 'ok')", samples)
+    assert verdicts == [uscc.is_valid(c) for c in samples]
+    assert sum(verdicts) == 20
     code = make_uscc("330106")
     wrong = code[:-1] + ("0" if code[-1] != "0" else "1")
     page.fill("#id_uscc", wrong)

@@ -181,7 +181,7 @@ def test_home_shows_tier_certifications_open_applications_dues_and_notifications
     Application.objects.create(enterprise=enterprise, tier="specialised_sme", year=today.year - 1,
                                status="county_review")
     Notification.objects.create(key="t1", enterprise=enterprise, kind="test", subject="资料已收到")
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(10):
         response = signed_in.get(reverse("portal:home"), **ENGLISH)
     body = text(response)
     assert "Innovative SME" in body
