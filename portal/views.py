@@ -252,7 +252,7 @@ def apply(request: HttpRequest, enterprise: Enterprise) -> HttpResponse:
             return redirect("portal:application", pk=application.pk)
     return render(request, "portal/apply.html", {
         "enterprise": enterprise, "years": years, "year": year, "year_form": year_form, "form": form,
-        "options": options, "open_applications": enterprise.applications.open(),
+        "options": options, "applications": enterprise.applications.all(),
     })
 
 
