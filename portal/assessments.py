@@ -33,9 +33,15 @@ VIA_LABELS = {"held": gettext_lazy("held"), "evaluated": gettext_lazy("met in th
 
 
 def ruleset_choices() -> list[tuple[str, str]]:
+    """Each built-in ruleset with the date it applies from, e.g. "miit-2026, in force from 2026-04-01"."""
     from evaluation import engine
+    from evaluation.services import builtin_ruleset_data
 
-    return [(code, code) for code in engine.available_rulesets()]
+    return [
+        (code, _("%(code)s, in force from %(date)s")
+         % {"code": code, "date": builtin_ruleset_data(code).get("effective_from", "?")})
+        for code in engine.available_rulesets()
+    ]
 
 
 def default_ruleset_code() -> str:
