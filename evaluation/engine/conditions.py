@@ -7,7 +7,7 @@ explanation is wanted does ``explain`` append ``Finding`` objects, whose message
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -55,6 +55,58 @@ class Finding(Mapping):
         return {"code": self.code, "message": self.message}
 
 
+class LazyFinding(Finding):
+    """A finding whose text is worked out only if somebody reads it (most results are never rendered)."""
+
+    __slots__ = ("_factory", "_arg")
+
+    def __init__(self, code: str, factory: Any, arg: Any) -> None:
+        self.code = code
+        self._factory = factory
+        self._arg = arg
+        self._message = None
+
+    @property
+    def message(self) -> str:
+        if self._message is None:
+            self._message = self._factory(self._arg).message
+        return self._message
+
+
+class LazyList(Sequence):
+    """A list worked out on first use (a tier's unmet rules): ``build(arg)`` returns the real list."""
+
+    __slots__ = ("_build", "_arg", "_items")
+
+    def __init__(self, build: Any, arg: Any) -> None:
+        self._build = build
+        self._arg = arg
+        self._items: list | None = None
+
+    def _list(self) -> list:
+        if self._items is None:
+            self._items = self._build(self._arg)
+            self._build = self._arg = None
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._list()[index]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._list())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return self._list() == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(self._list())
+
+
 class _Joined:
     """Several findings rendered as one text (the alternatives of an ``any`` rule)."""
 
@@ -79,8 +131,14 @@ class Context:
 
 
 _OPS = {
-    ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq,
-    "!=": operator.ne, "in": lambda v, lim: v in lim, "not_in": lambda v, lim: v not in lim,
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "in": lambda v, lim: v in lim,
+    "not_in": lambda v, lim: v not in lim,
     "startswith": lambda v, lim: v.startswith(lim),
 }
 
@@ -124,15 +182,18 @@ class Leaf(Node):
         return value is not None and value.__class__ is not Missing
 
     def explain(self, vals, ctx, out):
-        out.append(self.finding(vals))
+        out.append(LazyFinding(self.code, self.finding, vals))
 
     def finding(self, vals) -> Finding:
         value = vals[self.index]
         if value.__class__ is Missing:
             return Finding(self.code, value.template, value.params)
-        params = {"label": self.label, "field": self.metric.path or self.metric.name,
-                  "op": messages.OPS.get(self.op, self.op),
-                  "limit": messages.fmt(self.limit, "pct" if self.unit == "pct2" else self.unit)}
+        params = {
+            "label": self.label,
+            "field": self.metric.path or self.metric.name,
+            "op": messages.OPS.get(self.op, self.op),
+            "limit": messages.fmt(self.limit, "pct" if self.unit == "pct2" else self.unit),
+        }
         if value is None:
             if self.null == "pending":
                 return Finding(self.code, "pending.bool" if self.unit == "bool" else "pending.field", params)
@@ -217,12 +278,16 @@ class AnyOf(Node):
                 yield child
 
     def explain(self, vals, ctx, out):
+        out.append(LazyFinding(self.code, self._finding, (vals, ctx)))
+
+    def _finding(self, args: tuple) -> Finding:
+        vals, ctx = args
         groups = []
         for child in self.alternatives():
             group: list[Finding] = []
             child.explain(vals, ctx, group)
             groups.append(group)
-        out.append(Finding(self.code, "any", {"parts": _Joined(groups)}))
+        return Finding(self.code, "any", {"parts": _Joined(groups)})
 
     def leaves(self):
         for child in self.children:

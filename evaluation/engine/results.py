@@ -8,7 +8,7 @@ from typing import Any
 
 
 def _number(value: Any) -> Any:
-    """Points as JSON numbers: whole Decimals become ints, fractional ones floats (only a 0–15 input can be)."""
+    """Points as JSON numbers: whole Decimals become ints, fractional ones floats (only an input can be)."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
@@ -38,10 +38,18 @@ class TierResult:
             "route": self.route,
             "score": _number(self.score),
             "max_score": self.max_score,
-            "categories": None if self.categories is None else {k: _number(v) for k, v in self.categories.items()},
+            "categories": None
+            if self.categories is None
+            else {k: _number(v) for k, v in self.categories.items()},
             "indicators": [
-                {"code": i["code"], "category": i["category"], "value": i["value"], "points": _number(i["points"]),
-                 "max": i["max"], "source": i["source"]}
+                {
+                    "code": i["code"],
+                    "category": i["category"],
+                    "value": i["value"],
+                    "points": _number(i["points"]),
+                    "max": i["max"],
+                    "source": i["source"],
+                }
                 for i in self.indicators
             ],
             "direct": [dict(d) for d in self.direct],

@@ -87,3 +87,13 @@ def test_the_list_runs_a_constant_number_of_queries(api_client, django_assert_ma
         EnterpriseFactory()
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(client.get("/api/enterprises/").json()["results"]) == 33
+
+
+def test_api_docs_are_served_without_any_outside_address(client):
+    page = client.get("/api/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "swagger-ui" in html
+    assert "cdn." not in html and "https://" not in html.replace("https://swagger.io", "")
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200 and b"/api/enterprises/{id}/financials/{year}/" in schema.content
