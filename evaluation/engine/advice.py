@@ -80,6 +80,13 @@ def _plain(value: Any, unit: str) -> Any:
     return messages.fmt(value if not isinstance(value, float) else Decimal(str(value)))
 
 
+def _exact(value: Any) -> Any:
+    """A value to set, exactly (no display rounding): Decimals as plain strings."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value else "0"
+    return value
+
+
 class _Item:
     """One advice entry; rendered at the end so a later round can move its target."""
 
@@ -104,9 +111,7 @@ class _Item:
             out["to"] = self.to
             if self.points is not None:
                 out["points_gained"] = self.points
-            out["set"] = {
-                path: messages.fmt(v) if isinstance(v, Decimal) else v for path, v in self.changes.items()
-            }
+            out["set"] = {path: _exact(v) for path, v in self.changes.items()}
         return out
 
 

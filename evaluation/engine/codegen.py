@@ -38,7 +38,16 @@ class _Source:
 
     # --- conditions ------------------------------------------------------------------------------------
 
+    @staticmethod
+    def unknown(metric: Any, x: str) -> str:
+        """The test for "no usable value": plain profile fields are None or a value, never Missing."""
+        if metric.path is not None:
+            return f"{x} is None"
+        return f"{x} is None or {x}.__class__ is Missing"
+
     def condition(self, leaf: Leaf, x: str) -> str:
+        if isinstance(leaf.limit, bool) and leaf.op in ("==", "!="):
+            return f"{x} {'is' if leaf.op == '==' else 'is not'} {leaf.limit}"
         limit = self.const(leaf.limit)
         if leaf.op in _INLINE_OPS:
             return f"{x} {leaf.op} {limit}"
@@ -55,7 +64,8 @@ class _Source:
         null_status = 2 if leaf.null == "pending" else 0
         self.emit(indent, f"x = v[{leaf.index}]")
         self.emit(indent, f"if x is None: {status} = {null_status}")
-        self.emit(indent, f"elif x.__class__ is Missing: {status} = 0")
+        if leaf.metric.path is None:
+            self.emit(indent, f"elif x.__class__ is Missing: {status} = 0")
         self.emit(indent, f"else: {status} = 1 if {self.condition(leaf, 'x')} else 0")
         return status
 
@@ -99,7 +109,8 @@ class _Source:
         null_status = 2 if condition.null == "pending" else 0
         self.emit(indent, f"x = v[{condition.index}]")
         self.emit(indent, f"if x is None: {status} = {null_status}")
-        self.emit(indent, f"elif x.__class__ is Missing: {status} = 0")
+        if condition.metric.path is None:
+            self.emit(indent, f"elif x.__class__ is Missing: {status} = 0")
         self.emit(indent, f"elif {self.condition(condition, 'x')}:")
         self.emit(indent + 1, f"{status} = {self.node(then, indent + 1)}")
         self.emit(indent, "else:")
@@ -111,7 +122,7 @@ class _Source:
         points = self.var("p")
         op = ("<=" if band.inclusive else "<") if band.lower else (">=" if band.inclusive else ">")
         self.emit(indent, f"x = v[{band.index}]")
-        self.emit(indent, f"if x is None or x.__class__ is Missing: {points} = None")
+        self.emit(indent, f"if {self.unknown(band.metric, 'x')}: {points} = None")
         for limit, value in band.bands:
             self.emit(indent, f"elif x {op} {self.const(limit)}: {points} = {value}")
         self.emit(indent, f"else: {points} = {band.otherwise}")
@@ -123,7 +134,7 @@ class _Source:
             return
         (leaf, value, _code), rest = cases[0], cases[1:]
         self.emit(indent, f"x = v[{leaf.index}]")
-        self.emit(indent, f"if x is None or x.__class__ is Missing: {points} = None")
+        self.emit(indent, f"if {self.unknown(leaf.metric, 'x')}: {points} = None")
         self.emit(indent, f"elif {self.condition(leaf, 'x')}: {points} = {value}")
         self.emit(indent, "else:")
         self.first_match(ind, rest, points, indent + 1)
@@ -160,7 +171,7 @@ class _Source:
             depth = indent
             for item in ind.items:
                 self.emit(depth, f"x = v[{item.index}]")
-                self.emit(depth, f"if x is None or x.__class__ is Missing: {count} = None")
+                self.emit(depth, f"if {self.unknown(item.metric, 'x')}: {count} = None")
                 self.emit(depth, f"elif {self.condition(item, 'x')}: {count} += 1")
                 self.emit(depth, f"if {count} is not None:")
                 depth += 1
@@ -188,10 +199,10 @@ class _Source:
             return points
         raise TypeError(ind)
 
-    def build(self, name: str, args: str, results: list[str]) -> Callable:
+    def build(self, name: str, args: str, results: list[str], returns: bool = True) -> Callable:
         body = "\n".join(self.lines) or "    pass"
         returned = f"({', '.join(results)},)" if results else "()"
-        source = f"def {name}({args}):\n{body}\n    return {returned}\n"
+        source = f"def {name}({args}):\n{body}\n" + (f"    return {returned}\n" if returns else "")
         namespace: dict[str, Any] = dict(self.consts)
         exec(compile(source, f"<ruleset {name}>", "exec"), namespace)  # noqa: S102 - our own generated code
         function = namespace[name]
@@ -205,6 +216,33 @@ def rules_function(nodes: tuple[Node, ...], name: str) -> Callable[[list, Any], 
     src.emit(1, "held = ctx.held")
     results = [src.node(node, 1) for node in nodes]
     return src.build(name, "v, ctx", results)
+
+
+def status_function(nodes: tuple[Node, ...], name: str) -> Callable[[list, Any], int]:
+    """``f(vals, ctx) -> 0`` at the first unmet node, else ``2`` if any is pending, else ``1``.
+
+    The hot path needs only this; which rules are unmet is worked out when somebody reads the explanation.
+    """
+    src = _Source()
+    src.emit(1, "held = ctx.held")
+    src.emit(1, "pending = False")
+    for node in nodes:
+        status = src.node(node, 1)
+        src.emit(1, f"if {status} == 0: return 0")
+        src.emit(1, f"if {status} == 2: pending = True")
+    src.lines.append("    return 2 if pending else 1")
+    return src.build(name, "v, ctx", [], returns=False)
+
+
+def any_met_function(nodes: tuple[Node, ...], name: str) -> Callable[[list, Any], bool]:
+    """``f(vals, ctx) -> True`` as soon as one node is met (a direct-qualification condition)."""
+    src = _Source()
+    src.emit(1, "held = ctx.held")
+    for node in nodes:
+        status = src.node(node, 1)
+        src.emit(1, f"if {status} == 1: return True")
+    src.lines.append("    return False")
+    return src.build(name, "v, ctx", [], returns=False)
 
 
 def score_function(tier: Any, name: str) -> Callable[[list], tuple]:

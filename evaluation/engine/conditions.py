@@ -69,7 +69,7 @@ class LazyFinding(Finding):
     @property
     def message(self) -> str:
         if self._message is None:
-            self._message = self._factory(self._arg).message
+            self._message = self._factory(self._arg)
         return self._message
 
 
@@ -159,7 +159,7 @@ class Node:
 class Leaf(Node):
     """``metric op limit``; what a null value means is data (``null``: missing | false | pending)."""
 
-    __slots__ = ("index", "metric", "op", "limit", "test", "null", "label", "unit")
+    __slots__ = ("index", "metric", "op", "limit", "test", "null", "label", "unit", "params", "around")
 
     def __init__(self, code, index, metric, op, limit, null, label, source, confidence):
         self.code, self.index, self.metric, self.op, self.limit = code, index, metric, op, limit
@@ -168,6 +168,17 @@ class Leaf(Node):
         self.label = label
         self.unit = metric.unit
         self.source, self.confidence = source, confidence
+        self.params = {  # the fixed part of this rule's messages, formatted once
+            "label": label,
+            "field": metric.path or metric.name,
+            "op": messages.OPS.get(op, op),
+            "limit": messages.fmt(limit, "pct" if self.unit == "pct2" else self.unit),
+        }
+        # The comparison message with a hole for the value, split once: rendering is then two joins.
+        self.around: tuple[str, str] | None = None
+        if self.unit != "bool" and f"cmp.{op}" in messages.TEMPLATES:
+            head, _, tail = messages.render(f"cmp.{op}", {**self.params, "value": "\x00"}).partition("\x00")
+            self.around = (head, tail)
 
     def check(self, vals, ctx):
         value = vals[self.index]
@@ -182,7 +193,14 @@ class Leaf(Node):
         return value is not None and value.__class__ is not Missing
 
     def explain(self, vals, ctx, out):
-        out.append(LazyFinding(self.code, self.finding, vals))
+        out.append(LazyFinding(self.code, self.message, vals))
+
+    def message(self, vals) -> str:
+        value = vals[self.index]
+        if self.around is not None and value is not None and value.__class__ is not Missing:
+            head, tail = self.around
+            return head + messages.fmt(value, self.unit) + tail
+        return self.finding(vals).message
 
     def finding(self, vals) -> Finding:
         value = vals[self.index]
@@ -204,8 +222,7 @@ class Leaf(Node):
         if self.unit == "bool" and self.op in ("==", "!="):
             wanted = self.limit if self.op == "==" else not self.limit
             return Finding(self.code, "bool.true" if wanted else "bool.false", params)
-        params["value"] = messages.fmt(value, self.unit)
-        return Finding(self.code, f"cmp.{self.op}", params)
+        return Finding(self.code, f"cmp.{self.op}", {**params, "value": messages.fmt(value, self.unit)})
 
     def leaves(self):
         yield self
@@ -254,10 +271,15 @@ class Group(AllOf):
 
 
 class AnyOf(Node):
-    __slots__ = ("children",)
+    __slots__ = ("children", "flat")
 
     def __init__(self, code, children, source, confidence):
         self.code, self.children, self.source, self.confidence = code, tuple(children), source, confidence
+        self.flat = tuple(
+            grandchild
+            for child in self.children
+            for grandchild in (child.alternatives() if isinstance(child, AnyOf) else (child,))
+        )
 
     def check(self, vals, ctx):
         result = UNMET
@@ -269,25 +291,21 @@ class AnyOf(Node):
                 result = PENDING
         return result
 
-    def alternatives(self) -> Iterator[Node]:
+    def alternatives(self) -> tuple[Node, ...]:
         """The alternatives, with nested ``any`` rules flattened (they read as one list of "or")."""
-        for child in self.children:
-            if isinstance(child, AnyOf):
-                yield from child.alternatives()
-            else:
-                yield child
+        return self.flat
 
     def explain(self, vals, ctx, out):
-        out.append(LazyFinding(self.code, self._finding, (vals, ctx)))
+        out.append(LazyFinding(self.code, self._message, (vals, ctx)))
 
-    def _finding(self, args: tuple) -> Finding:
+    def _message(self, args: tuple) -> str:
         vals, ctx = args
         groups = []
         for child in self.alternatives():
             group: list[Finding] = []
             child.explain(vals, ctx, group)
             groups.append(group)
-        return Finding(self.code, "any", {"parts": _Joined(groups)})
+        return messages.render("any", {"parts": _Joined(groups)})
 
     def leaves(self):
         for child in self.children:

@@ -192,13 +192,14 @@ def fmt(value: Any, unit: str = "") -> str:
         return "yes"
     if value is False:
         return "no"
-    if isinstance(value, Decimal):
+    if value.__class__ is Decimal:
         if unit == "pct2":
             return f"{value:.2f}%"
-        if value.as_tuple().exponent < -2:  # type: ignore[operator]
-            text = f"{value:.2f}"
-        else:
-            text = format(value.normalize(), "f") if value else "0"
+        text = f"{value:.2f}"  # at most 2 decimals, without trailing zeros: 3000, 2850.5, 305.33
+        if text.endswith("0"):
+            text = text[:-3] if text.endswith("00") else text[:-1]
+        if text == "-0":
+            text = "0"
         return text + "%" if unit == "pct" else text
     if isinstance(value, (set, frozenset)):
         return ", ".join(sorted(fmt(v, unit) for v in value))
@@ -215,4 +216,4 @@ def label(key: str) -> str:
 
 def render(template: str, params: dict[str, Any]) -> str:
     """Render one template; parameters may themselves be lazy findings (rendered through ``str``)."""
-    return TEMPLATES[template].format(**params)
+    return TEMPLATES[template].format_map(params)

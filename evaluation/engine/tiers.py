@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import messages
-from .codegen import rules_function, score_function
+from .codegen import any_met_function, rules_function, score_function, status_function
 from .conditions import MET, PENDING, UNMET, AllOf, AnyOf, Context, Finding, LazyList, Leaf, Node
 from .indicators import Indicator, IndicatorList
 from .results import TierResult
@@ -101,6 +101,9 @@ class CompiledTier:
         "direct_fn",
         "scores_fn",
         "_prereq",
+        "status_new_fn",
+        "status_rereview_fn",
+        "direct_any_fn",
     )
 
     def __init__(
@@ -141,6 +144,9 @@ class CompiledTier:
         self.rules_new_fn = rules_function(self.rules_new, f"{self.code}_rules")
         self.rules_rereview_fn = rules_function(self.rules_rereview, f"{self.code}_rereview_rules")
         self.direct_fn = rules_function(self.direct, f"{self.code}_direct")
+        self.status_new_fn = status_function(self.rules_new, f"{self.code}_status")
+        self.status_rereview_fn = status_function(self.rules_rereview, f"{self.code}_rereview_status")
+        self.direct_any_fn = any_met_function(self.direct, f"{self.code}_direct_any")
         self.scores_fn = score_function(self, f"{self.code}_score") if self.kind == "scored" else None
 
     @property
@@ -166,44 +172,39 @@ class CompiledTier:
                 pending = True
             else:
                 failed = True
-        statuses = (self.rules_rereview_fn if rereview else self.rules_new_fn)(vals, ctx)
-        if UNMET in statuses:
-            failed = True
-        if PENDING in statuses:
-            pending = True
+        if not failed or self.kind == "scored":  # a failed prerequisite settles a threshold tier
+            rules = (self.status_rereview_fn if rereview else self.status_new_fn)(vals, ctx)
+            if rules == UNMET:
+                failed = True
+            elif rules == PENDING:
+                pending = True
 
         if self.kind != "scored":
-            status = "failed" if failed else "pending" if pending else "passed"
-            if status == "passed":
+            if not failed and not pending:
                 return TierResult(
-                    self.code, True, status, "thresholds", None, None, None, [], [], [], prerequisites
+                    self.code, True, "passed", "thresholds", None, None, None, [], [], [], prerequisites
                 )
-            unmet = LazyList(self.explain, (vals, ctx, rereview, statuses, None)) if explain else []
+            status = "failed" if failed else "pending"
+            unmet = LazyList(self.explain, (vals, ctx, rereview, None)) if explain else []
             return TierResult(self.code, False, status, None, None, None, None, [], unmet, [], prerequisites)
 
         scores, categories, score, score_ok = self.scores_fn(vals)
         if None in scores:
             scores = tuple(0 if got is None else got for got in scores)
-        direct_statuses = self.direct_fn(vals, ctx)
-        direct = (
-            [
-                DirectMet(node, vals)
-                for node, status in zip(self.direct, direct_statuses, strict=True)
-                if status == MET
-            ]
-            if MET in direct_statuses
-            else []
-        )
-        route = "score" if score_ok else "direct" if direct else None
-        if route is None:
+        if score_ok:
+            route = "score"
+        elif self.direct_any_fn(vals, ctx):
+            route = "direct"
+        else:
+            route = None
             failed = True
-        status = "failed" if failed else "pending" if pending else "passed"
+        direct = LazyList(self.direct_met, (vals, ctx)) if explain else []
         indicators = IndicatorList(self.indicators, vals, scores) if explain else []
-        if status == "passed":
+        if not failed and not pending:
             return TierResult(
                 self.code,
                 True,
-                status,
+                "passed",
                 route,
                 score,
                 self.max_score,
@@ -213,11 +214,8 @@ class CompiledTier:
                 direct,
                 prerequisites,
             )
-        unmet = (
-            LazyList(self.explain, (vals, ctx, rereview, statuses, (categories, score, route, direct)))
-            if explain
-            else []
-        )
+        status = "failed" if failed else "pending"
+        unmet = LazyList(self.explain, (vals, ctx, rereview, (categories, score, route))) if explain else []
         return TierResult(
             self.code,
             False,
@@ -232,9 +230,18 @@ class CompiledTier:
             prerequisites,
         )
 
+    def direct_met(self, args: tuple) -> list:
+        """The direct-qualification conditions that hold (built only when somebody reads them)."""
+        vals, ctx = args
+        statuses = self.direct_fn(vals, ctx)
+        return [
+            DirectMet(node, vals) for node, status in zip(self.direct, statuses, strict=True) if status == MET
+        ]
+
     def explain(self, args: tuple) -> list:
         """Every unmet rule of a tier that did not pass, in rule order (built only when somebody reads it)."""
-        vals, ctx, rereview, statuses, scored = args
+        vals, ctx, rereview, scored = args
+        statuses = (self.rules_rereview_fn if rereview else self.rules_new_fn)(vals, ctx)
         unmet: list = []
         for tier in self.prerequisites:
             if tier in ctx.held or ctx.statuses.get(tier) == "passed":
@@ -246,11 +253,11 @@ class CompiledTier:
                 node.explain(vals, ctx, unmet)
         if scored is None:
             return unmet
-        categories, score, route, direct = scored
+        categories, score, route = scored
         for ind in self.indicators:
             if ind.score(vals) is None:
                 unmet.append(ind.missing(vals))
-        if route is None and not direct:
+        if route is None:
             for position, code in enumerate(self.categories):
                 if categories[code] < self.category_mins[position]:
                     unmet.append(

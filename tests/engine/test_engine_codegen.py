@@ -29,6 +29,13 @@ def test_generated_functions_match_the_rule_objects(data, code, statuses):
             (tier.direct, tier.direct_fn),
         ):
             assert function(vals, ctx) == tuple(node.check(vals, ctx) for node in nodes), tier.code
+        for nodes, function in (
+            (tier.rules_new, tier.status_new_fn),
+            (tier.rules_rereview, tier.status_rereview_fn),
+        ):
+            each = [node.check(vals, ctx) for node in nodes]
+            assert function(vals, ctx) == (0 if 0 in each else 2 if 2 in each else 1), tier.code
+        assert tier.direct_any_fn(vals, ctx) == any(node.check(vals, ctx) == 1 for node in tier.direct)
         if tier.scored:
             points, categories, score, ok = tier.scores_fn(vals)
             assert points == tuple(ind.score(vals) for ind in tier.indicators)
