@@ -72,3 +72,9 @@ def signed_in(client, member):
 def with_figures(enterprise):
     store_profile(enterprise, copy.deepcopy(PROFILE))
     return enterprise
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args: dict) -> dict:
+    """The browser asks for Chinese, as the portal's users do (Accept-Language: zh-CN)."""
+    return {**browser_context_args, "locale": "zh-CN"}

@@ -93,6 +93,7 @@ def test_a_new_enterprise_signs_up_enters_figures_assesses_and_applies(live_serv
     walk.check("signup")
     submit(page)
     assert page.url == f"{url}/"
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     enterprise = Enterprise.objects.get(uscc=code)
     expect(page.locator("h1")).to_have_text("丁精密机械有限公司")
     walk.check("home")
@@ -159,6 +160,13 @@ def test_a_new_enterprise_signs_up_enters_figures_assesses_and_applies(live_serv
     page.fill("#id_email", "colleague@example.com")
     submit(page)
     walk.check("members")
+
+    # The language switch in the header.
+    page.select_option("#language-select", "en")
+    with page.expect_navigation():
+        page.locator("form.lang button").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    assert page.url == f"{url}/members/"
 
     # Phone width: no sideways scrolling on the home page and a figures form.
     page.set_viewport_size({"width": 375, "height": 800})
