@@ -353,3 +353,21 @@ def test_the_language_switch_changes_to_english_and_back(signed_in):
     assert '<html lang="en">' in signed_in.get("/figures/").content.decode()
     signed_in.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     assert '<html lang="zh-hans">' in signed_in.get("/figures/").content.decode()
+
+
+def test_an_invitation_expires_after_seven_days(client, enterprise, monkeypatch):
+    import time
+
+    token = invitations.make_token(enterprise, "late@example.com", enterprise.members.first())
+    now = time.time()
+    monkeypatch.setattr("django.core.signing.time.time", lambda: now + 8 * 24 * 3600)
+    response = client.get(reverse("portal:accept_invitation", args=[token]), **ENGLISH)
+    assert response.status_code == 400 and "expired" in text(response)
+    assert not Membership.objects.filter(user__email="late@example.com").exists()
+
+
+def test_self_assessment_under_the_2026_rules_shows_pending_tiers(signed_in, with_figures):
+    response = signed_in.get(reverse("portal:assessment"), {"year": 2025, "ruleset": "miit-2026"}, **ENGLISH)
+    statuses = {t["code"]: t["status"] for t in response.context["result"]["tiers"]}
+    assert "pending" in statuses.values()
+    assert 'class="badge s-pending">pending<' in response.content.decode()
