@@ -371,3 +371,20 @@ def test_self_assessment_under_the_2026_rules_shows_pending_tiers(signed_in, wit
     statuses = {t["code"]: t["status"] for t in response.context["result"]["tiers"]}
     assert "pending" in statuses.values()
     assert 'class="badge s-pending">pending<' in response.content.decode()
+
+
+def test_whats_due_before_and_after_the_annual_deadline_and_in_the_rereview_window(enterprise):
+    from portal.dues import whats_due
+
+    version = get_ruleset_version("miit-2022")
+    cert = Certification.objects.create(enterprise=enterprise, tier="innovative_sme", ruleset=version,
+                                        granted_on=datetime.date(2024, 1, 10),
+                                        expires_on=datetime.date(2027, 1, 10))
+    before = whats_due(enterprise, [cert], set(), datetime.date(2026, 5, 31))
+    assert [(d.kind, d.deadline, d.overdue, d.year) for d in before] == [
+        ("annual_update", datetime.date(2026, 5, 31), False, 2025)]
+    after = whats_due(enterprise, [cert], set(), datetime.date(2026, 8, 1))
+    assert [(d.kind, d.deadline, d.overdue) for d in after] == [
+        ("annual_update", datetime.date(2026, 5, 31), True), ("rereview", datetime.date(2027, 1, 10), False)]
+    under_way = whats_due(enterprise, [cert], {"innovative_sme"}, datetime.date(2026, 8, 1))
+    assert under_way[1].done
