@@ -223,17 +223,10 @@ def apply(request: HttpRequest, enterprise: Enterprise) -> HttpResponse:
     years = list(Declaration.objects.filter(enterprise=enterprise).order_by("-year").values_list("year", flat=True))
     if not years:
         return render(request, "portal/apply.html", {"enterprise": enterprise, "years": years})
-    year_form = YearForm(request.GET or None, years=years, initial={"year": years[0]})
-    year = years[0]
-    if request.method == "POST":
-        try:
-            year = int(request.POST.get("year", ""))
-        except ValueError:
-            year = years[0]
-    elif request.GET and year_form.is_valid():
-        year = year_form.cleaned_data["year"]
-    if year not in years:
-        year = years[0]
+    # The figures year comes from the year picker (GET) or the form's hidden field (POST), one of the declared years.
+    data = request.POST if request.method == "POST" else request.GET
+    year_form = YearForm(data or None, years=years, initial={"year": years[0]})
+    year = year_form.cleaned_data["year"] if data and year_form.is_valid() else years[0]
     options = [
         {"tier": tier, "label": Tier(tier).label, "allowed": allowed, "reason": reason}
         for tier, allowed, reason in eligibility.tier_options(enterprise, year)
@@ -257,17 +250,10 @@ def apply(request: HttpRequest, enterprise: Enterprise) -> HttpResponse:
 
 
 def _actions(application: Application, user: Any) -> set[str]:
+    """What ``user`` may do to the application now, as the registry's workflow says."""
     from registry import workflow
 
-    names = set()
-    for action in workflow.available_actions(application, user):
-        if isinstance(action, str):
-            names.add(action)
-        elif isinstance(action, dict):
-            names.add(action.get("code") or action.get("name"))
-        else:
-            names.add(getattr(action, "code", None) or getattr(action, "name", str(action)))
-    return names
+    return set(workflow.available_actions(application, user))
 
 
 def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
