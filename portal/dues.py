@@ -15,9 +15,6 @@ from django.conf import settings
 from enterprises.models import Declaration, Enterprise, FinancialYear
 from registry.models import ApplicationKind, Certification
 
-# The annual-update deadline (month, day) of each ruleset code.
-ANNUAL_UPDATE_DEADLINES = {"miit-2022": (4, 30), "miit-2026": (5, 31)}
-
 
 @dataclass(frozen=True)
 class Due:
@@ -34,14 +31,14 @@ class Due:
 def annual_update_deadline(calendar_year: int) -> datetime.date:
     """The date by which the figures of ``calendar_year - 1`` must be updated.
 
-    The 2022 rules' date (30 April) applies while they are in force on it; once the 2026 rules are in force
-    on 30 April (they apply from 2026-04-01), the date is 31 May.
+    The registry's rule (``registry.lifecycle.annual_update_deadline``: the ruleset's own date, else
+    ``REGISTRY["ANNUAL_UPDATE_DEADLINES"]``), for the ruleset in force on 30 April of that year: the 2022 rules
+    while they apply then, 2号文 (in force from 2026-04-01) after.
     """
-    from evaluation import engine
+    from registry.lifecycle import annual_update_deadline as deadline_of
+    from registry.lifecycle import ruleset_in_force
 
-    code = engine.ruleset_for_date(datetime.date(calendar_year, 4, 30))
-    month, day = ANNUAL_UPDATE_DEADLINES.get(code, ANNUAL_UPDATE_DEADLINES["miit-2026"])
-    return datetime.date(calendar_year, month, day)
+    return deadline_of(ruleset_in_force(datetime.date(calendar_year, 4, 30)), calendar_year)
 
 
 def whats_due(
