@@ -63,7 +63,9 @@ def submit(page, form: str = "main form[method=post]") -> None:
         page.locator(form).last.locator("button[type=submit]").click()
 
 
-def test_a_new_enterprise_signs_up_enters_figures_assesses_and_applies(live_server, page, artifacts_dir):
+def test_a_new_enterprise_signs_up_enters_figures_assesses_and_applies(
+    loaded_regions, live_server, page, artifacts_dir
+):
     from playwright.sync_api import expect
 
     folder = artifacts_dir / "portal"
