@@ -10,6 +10,7 @@ from django.core import mail
 
 from enterprises.audit import AuditEntry
 from enterprises.models import Enterprise
+from enterprises.profiles import held_tiers_by_enterprise
 from evaluation.models import RescoreJob
 from registry import lifecycle
 from registry.certifications import refresh_current_tier
@@ -67,6 +68,15 @@ def test_a_certification_under_a_running_rereview_stays_valid(certify):
     assert lifecycle.expire_certifications(TODAY) == 0
     cert.refresh_from_db()
     assert cert.status == "active"
+    # ...and its tier still counts as held: profiles and the current tier see it while the re-review runs.
+    assert Certification.objects.valid_on(TODAY).filter(pk=cert.pk).exists()
+    assert held_tiers_by_enterprise([enterprise.pk], TODAY)[enterprise.pk] == ["specialised_sme"]
+
+
+def test_an_expired_certification_without_a_rereview_is_no_longer_held(certify):
+    enterprise = EnterpriseFactory()
+    cert = certify(enterprise, "specialised_sme", TODAY - days(3 * 365), TODAY - days(10))
+    assert not Certification.objects.valid_on(TODAY).filter(pk=cert.pk).exists()
 
 
 def _member(enterprise, email: str):
