@@ -125,7 +125,7 @@ def enterprise_figure_rows(queryset: QuerySet, language: str | None = None) -> t
 def model_rows(queryset: QuerySet) -> tuple[list[str], Iterable[list]]:
     """Every concrete field of the model; foreign keys as their text, choices as their labels."""
     model = queryset.model
-    fields = [f for f in model._meta.concrete_fields]
+    fields = list(model._meta.concrete_fields)
     related = [f.name for f in fields if isinstance(f, models.ForeignKey)]
     headers = [str(f.verbose_name) for f in fields]
 
@@ -163,7 +163,7 @@ class ExportMixin:
     def get_urls(self) -> list:
         info = self.opts.app_label, self.opts.model_name
         return [
-            path("export/<str:fmt>/", self.admin_site.admin_view(self.export_view), name="%s_%s_export" % info),
+            path("export/<str:fmt>/", self.admin_site.admin_view(self.export_view), name="{}_{}_export".format(*info)),
             *super().get_urls(),
         ]
 

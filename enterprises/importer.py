@@ -171,7 +171,7 @@ def read_rows(content: bytes, filename: str) -> list[list[Any]]:
             continue
     else:
         raise ImportFileError(_("The CSV file is neither UTF-8 nor GB18030 encoded."))
-    return [row for row in csv.reader(io.StringIO(text))]
+    return list(csv.reader(io.StringIO(text)))
 
 
 # --- parsing cells -----------------------------------------------------------------------------------------------
@@ -510,7 +510,7 @@ class FiguresImporter:
                     after = snapshot(fin, FinancialYear.audit_fields)
                     if stored is None:
                         actions.append("create_financials")
-                    elif {k: v for k, v in after.items()} != before:
+                    elif after != before:
                         actions.append("update_financials")
                     planned.financials[(code, year)] = fin
                     planned.financial_before[(code, year)] = before

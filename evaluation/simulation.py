@@ -89,8 +89,8 @@ def create_draft(
 def tier_outcomes(profile: dict[str, Any], ruleset: Any) -> dict[str, tuple[bool, Any]]:
     """{tier: (passed, score)} of one profile under one compiled ruleset."""
     parsed = engine.parse_profile(profile)
-    result = engine.evaluate(parsed, ruleset, explain=False).to_dict()
-    return {tier: (bool(r.get("passed")), r.get("score")) for tier, r in result["tiers"].items()}
+    result = engine.evaluate(parsed, ruleset, explain=False)
+    return {tier: (bool(r.passed), r.score) for tier, r in result.tiers.items()}
 
 
 def compare(
