@@ -525,7 +525,8 @@ class FiguresImporter:
                         fail(key, " ".join(exc.messages))
                 if stored is None and "employees" not in decl_given:
                     fail("employees", _("Required for a new declaration."))
-                if not errors:
+                decl_labels = {self.label.get(k) for k in decl_given} | {self.label.get("employees", "employees")}
+                if not any(e.column in decl_labels for e in errors):
                     try:
                         decl.full_clean(exclude=["enterprise"], validate_unique=False, validate_constraints=False)
                     except ValidationError as exc:
