@@ -24,7 +24,9 @@ def enterprise_in(region_code: str, **extra: Any) -> Enterprise:
     return EnterpriseFactory(region=Region.objects.get(code=region_code), **extra)
 
 
-def certify(enterprise: Enterprise, tier: str, granted_on: datetime.date, years: int = 3, **extra: Any) -> Certification:
+def certify(
+    enterprise: Enterprise, tier: str, granted_on: datetime.date, years: int = 3, **extra: Any
+) -> Certification:
     expires = granted_on.replace(year=granted_on.year + years)
     return Certification.objects.create(
         enterprise=enterprise, tier=tier, ruleset=ruleset(), granted_on=granted_on, expires_on=expires, **extra

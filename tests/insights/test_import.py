@@ -20,8 +20,8 @@ from tests.factories import EnterpriseFactory, FinancialYearFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-CHINESE = ["统一社会信用代码", "企业名称", "行政区划代码", "成立年份", "年度", "营业收入（万元）", "主营业务收入（万元）",
-           "研发费用（万元）", "净利润（万元）", "资产总额（万元）", "负债总额（万元）", "从业人员数", "研发人员数"]
+CHINESE = ["统一社会信用代码", "企业名称", "行政区划代码", "成立年份", "年度", "营业收入（万元）",
+           "主营业务收入（万元）", "研发费用（万元）", "净利润（万元）", "资产总额（万元）", "负债总额（万元）", "从业人员数", "研发人员数"]
 ENGLISH = ["uscc", "name", "region_code", "established_year", "year", "operating_revenue", "main_business_revenue",
            "rd_expense", "net_profit", "total_assets", "total_liabilities", "employees", "rd_staff"]
 
@@ -64,8 +64,11 @@ def as_xlsx(header: list[str], rows: list[list]) -> bytes:
 
 def test_a_good_chinese_csv_creates_enterprises_figures_and_declarations():
     a, b = codes(2)
-    content = as_csv(CHINESE, [figures(a, "甲公司"), figures(a, "甲公司", year=2024, operating_revenue="2500", main_business_revenue="2400"),
-                               figures(b, "乙公司")])
+    content = as_csv(CHINESE, [
+        figures(a, "甲公司"),
+        figures(a, "甲公司", year=2024, operating_revenue="2500", main_business_revenue="2400"),
+        figures(b, "乙公司"),
+    ])
     result = import_file(content, "figures.csv")
     assert result.ok, [str(e) for e in result.errors]
     assert result.created == {"enterprise": 2, "financials": 3, "declaration": 3}
