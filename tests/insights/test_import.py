@@ -21,7 +21,8 @@ from tests.factories import EnterpriseFactory, FinancialYearFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 CHINESE = ["统一社会信用代码", "企业名称", "行政区划代码", "成立年份", "年度", "营业收入（万元）",
-           "主营业务收入（万元）", "研发费用（万元）", "净利润（万元）", "资产总额（万元）", "负债总额（万元）", "从业人员数", "研发人员数"]
+           "主营业务收入（万元）", "研发费用（万元）", "净利润（万元）", "资产总额（万元）",
+           "负债总额（万元）", "从业人员数", "研发人员数"]
 ENGLISH = ["uscc", "name", "region_code", "established_year", "year", "operating_revenue", "main_business_revenue",
            "rd_expense", "net_profit", "total_assets", "total_liabilities", "employees", "rd_staff"]
 
