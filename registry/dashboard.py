@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import Count
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from enterprises.models import Region, Tier
@@ -49,6 +50,12 @@ class Scope:
     breakdown: str  # "city" or "county": what the per-area figures are split by
     areas: list[Region] = field(default_factory=list)
     locked: bool = False  # a reviewer bound to the region cannot widen it
+
+
+def region_name(region: Region) -> str:
+    """The region's name in the page's language (Chinese unless English is active and an English name exists)."""
+    language = translation.get_language() or ""
+    return region.name_en if language.startswith("en") and region.name_en else region.name
 
 
 def resolve_scope(user: Any, city: str | None = None) -> Scope:
@@ -114,7 +121,7 @@ def dashboard_data(user: Any, city: str | None = None, today: datetime.date | No
     for area in scope.areas:
         counts = by_area.get(area.code, {})
         area_rows.append({
-            "code": area.code, "name": area.name, "counts": [counts.get(t.value, 0) for t in tiers],
+            "code": area.code, "name": region_name(area), "counts": [counts.get(t.value, 0) for t in tiers],
             "total": sum(counts.values()),
         })
 
@@ -158,7 +165,7 @@ def dashboard_data(user: Any, city: str | None = None, today: datetime.date | No
     return {
         "today": today,
         "scope": scope,
-        "scope_name": scope.region.name if scope.region else _("Zhejiang province"),
+        "scope_name": region_name(scope.region) if scope.region else _("Zhejiang province"),
         "tiers": [{"code": t.value, "label": str(t.label)} for t in tiers],
         "target_year": target_year,
         "tier_rows": tier_rows,

@@ -8,6 +8,7 @@ from django.contrib.auth import authenticate
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -74,14 +75,16 @@ class TokenView(APIView):
         serializer.is_valid(raise_exception=True)
         user = authenticate(request=request._request, **serializer.validated_data)
         if user is None or not user.is_active:
-            raise AuthenticationFailed("Unable to log in with the given username and password.")
+            raise AuthenticationFailed(_("Unable to log in with the given username and password."))
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
 
 def _check_year(year: int) -> None:
     if year < 1990 or year > timezone.localdate().year:
-        raise serializers.ValidationError({"year": [f"Year {year} is outside 1990–{timezone.localdate().year}."]})
+        raise serializers.ValidationError({"year": [
+            _("Year %(year)s is outside 1990–%(last)s.") % {"year": year, "last": timezone.localdate().year}
+        ]})
 
 
 class CanEditEnterprise(permissions.BasePermission):
@@ -124,7 +127,8 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         row = model.objects.filter(enterprise=enterprise, year=year).first()
         if request.method == "GET":
             if row is None:
-                return Response({"detail": f"No figures for {year}.", "errors": {}}, status=404)
+                return Response({"detail": _("No figures for %(year)s.") % {"year": year}, "errors": {}},
+                                status=404)
             return Response(serializer_class(row).data)
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)

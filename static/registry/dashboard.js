@@ -38,7 +38,7 @@
         labels: data.trend.labels,
         datasets: data.trend.series.map(function (s, i) {
           return { label: s.label, data: s.data, borderColor: COLOURS[i % COLOURS.length],
-                   backgroundColor: COLOURS[i % COLOURS.length], tension: 0.2 };
+                   backgroundColor: COLOURS[i % COLOURS.length], tension: 0 };
         })
       },
       options: common
