@@ -14,8 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count
 from django.db.models.functions import ExtractYear
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from enterprises.models import Region, Tier
