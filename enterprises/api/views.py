@@ -55,7 +55,7 @@ class RegisterView(APIView):
             username=data["username"], password=data["password"], email=data["email"],
             enterprise=data["enterprise"],
         )
-        token, _ = Token.objects.get_or_create(user=user)
+        token, _created = Token.objects.get_or_create(user=user)
         body = {"user_id": user.pk, "username": user.username, "token": token.key,
                 "enterprise": EnterpriseSerializer(enterprise).data}
         return Response(body, status=status.HTTP_201_CREATED)
@@ -76,7 +76,7 @@ class TokenView(APIView):
         user = authenticate(request=request._request, **serializer.validated_data)
         if user is None or not user.is_active:
             raise AuthenticationFailed(_("Unable to log in with the given username and password."))
-        token, _ = Token.objects.get_or_create(user=user)
+        token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
 
