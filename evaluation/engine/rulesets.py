@@ -32,11 +32,12 @@ _MODES = ("new", "rereview")
 
 
 class Ruleset:
-    """A compiled ruleset. ``data`` is the JSON it was built from (a deep copy, safe to store)."""
+    """A compiled ruleset; ``data`` gives a fresh copy of the JSON it was built from (safe to edit or store)."""
 
     def __init__(self, data: dict[str, Any], tiers: dict[str, CompiledTier], metric_names: tuple[str, ...],
                  metric_fns: tuple, effective_from: datetime.date) -> None:
-        self.data = data
+        self._data = data
+        self.metric_options: dict[str, Any] = data.get("metric_options", {})
         self.code: str = data["code"]
         self.version: str = str(data["version"])
         self.title: str = data["title"]
@@ -49,6 +50,10 @@ class Ruleset:
 
     def __repr__(self) -> str:
         return f"<Ruleset {self.code} v{self.version}>"
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return copy.deepcopy(self._data)
 
     def compute(self, profile: Profile) -> list:
         """Every metric the ruleset uses, computed once for this profile."""
