@@ -62,6 +62,18 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     }
 
 
+@pytest.fixture(autouse=True)
+def english_outside_requests():
+    """Code called directly (services, validators, commands) speaks English in tests, so assertions on messages
+    read the same whatever catalogue is compiled. Requests still negotiate their language through
+    LocaleMiddleware (zh-hans by default, English by Accept-Language or the switch); tests of Chinese text ask
+    for it with ``translation.override("zh-hans")`` or a request."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)

@@ -61,3 +61,16 @@ def test_api_errors_follow_accept_language(api_client):
     ]
     assert chinese.json()["errors"]["main_business_revenue"] == ["主营业务收入不能超过营业收入。"]
     assert chinese.json()["detail"].startswith("输入无效")
+
+
+def test_import_errors_in_chinese():
+    from django.utils import translation
+
+    from enterprises.importer import import_file
+
+    content = "统一社会信用代码,企业名称\n91330106XXXXXXXXX1,甲\n".encode()
+    with translation.override("zh-hans"):
+        result = import_file(content, "x.csv")
+        message = str(result.errors[0])
+    assert message.startswith("第 2 行，“统一社会信用代码”列：")
+    assert "统一社会信用代码" in message
