@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import re
@@ -331,6 +332,15 @@ class FiguresImporter:
         self.columns: dict[int, str] = {}  # column index -> key
         self.label: dict[str, str] = {}  # key -> the header as the file spells it
 
+    def column_label(self, key: str) -> str:
+        """The column as the file spells it; for a column the file lacks, its official name and key."""
+        if key in self.label:
+            return self.label[key]
+        for group in (ENTERPRISE_COLUMNS, YEAR_COLUMN, FINANCIAL_COLUMNS, DECLARATION_OFFICIAL):
+            if key in group and group[key]:
+                return f"{group[key][0]} / {key}"
+        return key
+
     # header ---------------------------------------------------------------------------------------------------
     def _read_header(self) -> bool:
         while self.raw and all(_blank(c) for c in self.raw[0]):
@@ -412,7 +422,7 @@ class FiguresImporter:
             errors: list[RowError] = []
 
             def fail(key: str, message: str, row: int = row, errors: list[RowError] = errors) -> None:
-                errors.append(RowError(row, self.label.get(key, key), message))
+                errors.append(RowError(row, self.column_label(key), message))
 
             code = normalize_uscc(str(record.get("uscc") or ""))
             if not code:
@@ -450,7 +460,21 @@ class FiguresImporter:
                     if getattr(enterprise, attname) != value:
                         fail("region_code" if attname == "region_id" else attname,
                              _("Differs from row %(row)s for the same enterprise.") % {"row": first_row_of[code]})
-            elif not errors:
+            elif errors:
+                # Check the row's other values too, so every problem of the row is reported at once.
+                probe = copy.copy(enterprise)
+                for attname, value in values.items():
+                    setattr(probe, attname, value)
+                failed = {e.column for e in errors}
+                try:
+                    probe.full_clean(exclude=["region"], validate_unique=False, validate_constraints=False)
+                except ValidationError as exc:
+                    for name, messages in _message_list(exc).items():
+                        key = "region_code" if name == "region" else name
+                        if self.column_label(key) not in failed:
+                            for message in messages:
+                                fail(key, message)
+            else:
                 if not is_new:
                     planned.enterprise_before.setdefault(code, snapshot(enterprise, Enterprise.audit_fields))
                 changed = [a for a, v in values.items() if getattr(enterprise, a) != v]
@@ -500,7 +524,7 @@ class FiguresImporter:
                             fail(key, " ".join(exc.messages))
                     elif stored is None:
                         fail(key, _("Required for a new financial year."))
-                if not any(e.column in (self.label.get(k) for k in FINANCIAL_COLUMNS) for e in errors):
+                if not any(e.column in {self.column_label(k) for k in FINANCIAL_COLUMNS} for e in errors):
                     try:
                         fin.full_clean(exclude=["enterprise"], validate_unique=False, validate_constraints=False)
                     except ValidationError as exc:
@@ -525,7 +549,7 @@ class FiguresImporter:
                         fail(key, " ".join(exc.messages))
                 if stored is None and "employees" not in decl_given:
                     fail("employees", _("Required for a new declaration."))
-                decl_labels = {self.label.get(k) for k in decl_given} | {self.label.get("employees", "employees")}
+                decl_labels = {self.column_label(k) for k in (*decl_given, "employees")}
                 if not any(e.column in decl_labels for e in errors):
                     try:
                         decl.full_clean(exclude=["enterprise"], validate_unique=False, validate_constraints=False)

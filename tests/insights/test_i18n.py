@@ -71,6 +71,6 @@ def test_import_errors_in_chinese():
     content = "统一社会信用代码,企业名称\n91330106XXXXXXXXX1,甲\n".encode()
     with translation.override("zh-hans"):
         result = import_file(content, "x.csv")
-        message = str(result.errors[0])
-    assert message.startswith("第 2 行，“统一社会信用代码”列：")
-    assert "统一社会信用代码" in message
+        messages = [str(e) for e in result.errors]
+    assert "第 2 行，“统一社会信用代码”列：该统一社会信用代码的校验码错误。" in messages
+    assert "第 2 行，“行政区划代码 / region_code”列：尚未登记的企业必须填写此项。" in messages

@@ -151,7 +151,8 @@ def test_unknown_columns_duplicate_years_and_missing_required_fields_are_reporte
     assert [(e.row, e.column) for e in duplicate.errors] == [(3, "year")]
     missing = import_file(as_csv(["uscc", "year", "operating_revenue"], [[b, 2025, 100]]), "x.csv")
     columns = {e.column for e in missing.errors}
-    assert {"name", "region_code", "established_year", "main_business_revenue"} <= columns
+    assert {"企业名称 / name", "行政区划代码 / region_code", "成立年份 / established_year",
+            "主营业务收入 / main_business_revenue"} <= columns
 
 
 def test_dry_run_validates_and_previews_without_writing():
