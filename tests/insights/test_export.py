@@ -145,3 +145,9 @@ def test_one_enterprise_assessment_prints(client, registry):
     assert "杭州精密" in body and "window.print()" in body
     assert "rd_ratio" in body  # the indicator lines of the evaluation
     assert Assessment.objects.count() == 0
+
+
+def test_the_enterprise_page_links_its_printable_assessment(client, registry):
+    client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
+    page = client.get(reverse("admin:enterprises_enterprise_change", args=[registry["hangzhou"].pk]))
+    assert reverse("insights:assessment_print", args=[registry["hangzhou"].pk]) in page.content.decode()
