@@ -146,10 +146,13 @@ def summarise(job: SimulationJob) -> dict[str, Any]:
 def run(job: SimulationJob, progress: Any = None) -> SimulationJob:
     """Evaluate the job's population in chunks under both rulesets and store the differences."""
     base, candidate = compiled(job.base), compiled(job.candidate)
-    ids = list(population(job).order_by("pk").values_list("pk", flat=True))
+    everyone = population(job)
+    total = everyone.count()
+    # Only enterprises with a declaration for the year can be evaluated; the rest are counted as skipped at once.
+    ids = list(everyone.filter(declarations__year=job.year).order_by("pk").values_list("pk", flat=True))
     SimulationJob.objects.filter(pk=job.pk).update(
-        status=SimulationStatus.RUNNING, total=len(ids), processed=0, skipped=0, started_at=timezone.now(),
-        error="",
+        status=SimulationStatus.RUNNING, total=total, processed=total - len(ids), skipped=total - len(ids),
+        started_at=timezone.now(), error="",
     )
     job.changes.all().delete()  # a re-run (e.g. a redelivered task) starts clean
     for start in range(0, len(ids), CHUNK_SIZE):
