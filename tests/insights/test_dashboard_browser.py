@@ -38,3 +38,13 @@ def test_dashboard_draws_its_charts(live_server, page, artifacts_dir):
     assert all(count > 500 for count in drawn), drawn
     assert page.locator("table.dashboard-table").first.is_visible()
     page.screenshot(path=str(artifacts_dir / "dashboard.png"), full_page=True)
+
+    # The header's language switch turns the page (and its charts' legends) into Chinese.
+    page.select_option("#language-switch-select", "zh-hans")
+    page.locator("form.language-switch button").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "梯度培育仪表板"
+    page.wait_for_function("() => window.Chart && Object.keys(Chart.instances).length === 3")
+    legend = page.evaluate("() => Object.values(Chart.instances).map(c => c.data.datasets[0].label)")
+    assert "有效认定" in legend
+    page.screenshot(path=str(artifacts_dir / "dashboard-zh.png"), full_page=True)
