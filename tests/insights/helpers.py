@@ -36,3 +36,12 @@ def certify(
 def load_example(name: str) -> dict[str, Any]:
     """A worked example's profile from the spec (criteria.md §9): A passes clearly, D passes at exactly 60."""
     return json.loads((DATA / f"example_{name}.json").read_text(encoding="utf-8"))
+
+
+def ensure_regions() -> None:
+    """Transactional tests (browser, real worker) may start after another one flushed the tables: reload the
+    regions the migration loads, if they are gone."""
+    from django.core.management import call_command
+
+    if not Region.objects.exists():
+        call_command("load_regions", verbosity=0)

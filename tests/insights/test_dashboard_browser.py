@@ -8,12 +8,13 @@ import pytest
 
 from tests.factories import UserFactory
 
-from .helpers import certify, enterprise_in
+from .helpers import certify, ensure_regions, enterprise_in
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_dashboard_draws_its_charts(live_server, page, artifacts_dir):
+    ensure_regions()
     UserFactory(username="chief", is_staff=True, is_superuser=True)
     today = datetime.date.today()
     for region, tier, years_ago in (("330106", "innovative_sme", 1), ("330106", "innovative_sme", 2),
