@@ -74,3 +74,12 @@ def test_import_errors_in_chinese():
         messages = [str(e) for e in result.errors]
     assert "第 2 行，“统一社会信用代码”列：该统一社会信用代码的校验码错误。" in messages
     assert "第 2 行，“行政区划代码 / region_code”列：尚未登记的企业必须填写此项。" in messages
+
+
+def test_a_reviewer_sees_only_the_tools_they_may_use(client):
+    from tests.factories import reviewer
+
+    client.force_login(reviewer("city", "330100"))
+    page = client.get(reverse("admin:index")).content.decode()
+    assert reverse("insights:dashboard") in page and reverse("insights:simulation") in page
+    assert reverse("insights:import") not in page
