@@ -60,8 +60,16 @@ def read_profiles(source: str, stdin: TextIO | None = None) -> tuple[list[Any], 
     raise CliError(f"{source}: must hold one profile (a JSON object) or a list of them")
 
 
-def run(source: str, *, ruleset: str | None = None, fmt: str = "json", stdin: TextIO | None = None,
-        rereview: bool = False, advice: bool = False, today: datetime.date | None = None) -> str:
+def run(
+    source: str,
+    *,
+    ruleset: str | None = None,
+    fmt: str = "json",
+    stdin: TextIO | None = None,
+    rereview: bool = False,
+    advice: bool = False,
+    today: datetime.date | None = None,
+) -> str:
     """Evaluate every profile in ``source`` and return the complete output text; raises ``CliError``."""
     if fmt not in FORMATS:
         raise CliError(f"--format must be one of {', '.join(FORMATS)}")
@@ -100,8 +108,10 @@ def render_text(profiles: list, results: list) -> str:
     lines: list[str] = []
     for number, (profile, result) in enumerate(zip(profiles, results, strict=True), start=1):
         name = profile.enterprise.name or profile.enterprise.uscc or "(unnamed)"
-        lines.append(f"Profile {number}: {name}, fiscal year {result.year}, size {result.size_class}, "
-                     f"ruleset {result.ruleset}")
+        lines.append(
+            f"Profile {number}: {name}, fiscal year {result.year}, size {result.size_class}, "
+            f"ruleset {result.ruleset}"
+        )
         for code, tier in result.tiers.items():
             verdict = tier.status.upper()
             if tier.route:
@@ -113,8 +123,10 @@ def render_text(profiles: list, results: list) -> str:
             lines.append(head)
             for ind in tier.indicators:
                 value = ind["value"] if ind["value"] is not None else "missing"
-                lines.append(f"      {ind['code']:<16} {value:<26} {_num(ind['points']):>3}/{ind['max']:<3} "
-                             f"{ind['source']}")
+                lines.append(
+                    f"      {ind['code']:<16} {value:<26} {_num(ind['points']):>3}/{ind['max']:<3} "
+                    f"{ind['source']}"
+                )
             for prereq in tier.prerequisites:
                 via = prereq["via"] or "not met"
                 lines.append(f"      requires {TIER_LABELS.get(prereq['tier'], prereq['tier'])}: {via}")
@@ -132,23 +144,40 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     """The command's arguments; shared by ``python -m evaluation.cli`` and ``manage.py evaluate``."""
     parser = parser or argparse.ArgumentParser(prog="evaluate", description=__doc__)
     parser.add_argument("file", help="JSON file with one profile or a list of profiles; '-' reads stdin")
-    parser.add_argument("--ruleset", default=None,
-                        help="ruleset code (default: the one in force today); one of: "
-                             + ", ".join(available_rulesets()))
-    parser.add_argument("--format", dest="format", choices=FORMATS, default="json",
-                        help="json: one JSON array of results, in input order; text: a readable breakdown")
+    parser.add_argument(
+        "--ruleset",
+        default=None,
+        help="ruleset code (default: the one in force today); one of: " + ", ".join(available_rulesets()),
+    )
+    parser.add_argument(
+        "--format",
+        dest="format",
+        choices=FORMATS,
+        default="json",
+        help="json: one JSON array of results, in input order; text: a readable breakdown",
+    )
     parser.add_argument("--rereview", action="store_true", help="apply the re-review (复核) rules")
     parser.add_argument("--advice", action="store_true", help="add advice for every tier not passed")
     return parser
 
 
-def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
     """Entry point without Django; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        output = run(args.file, ruleset=args.ruleset, fmt=args.format, stdin=stdin, rereview=args.rereview,
-                     advice=args.advice)
+        output = run(
+            args.file,
+            ruleset=args.ruleset,
+            fmt=args.format,
+            stdin=stdin,
+            rereview=args.rereview,
+            advice=args.advice,
+        )
     except CliError as exc:
         (stderr or sys.stderr).write(f"{exc}\n")
         return exc.exit_code

@@ -32,7 +32,7 @@ INF = math.inf
 def _get(profile: Profile, path: str) -> Any:
     if path.startswith("financials[year="):
         head, _, name = path.partition("].")
-        year = int(head[len("financials[year="):])
+        year = int(head[len("financials[year=") :])
         return next(getattr(f, name) for f in profile.financials if f.year == year)
     value: Any = profile
     for part in path.split("."):
@@ -48,8 +48,11 @@ def change_cost(profile: Profile, changes: dict[str, Any]) -> float:
         if isinstance(new, bool) or new is None:
             total += 0 if old == new else 1
         elif isinstance(new, str):
-            order = RD_INSTITUTION_LEVELS if path == "rd_institution" else (
-                ("none",) + CHUANGKE_RESULTS if path == "awards.chuangke" else None)
+            order = (
+                RD_INSTITUTION_LEVELS
+                if path == "rd_institution"
+                else (("none",) + CHUANGKE_RESULTS if path == "awards.chuangke" else None)
+            )
             if order and (old or "none") in order and new in order:
                 total += abs(order.index(new) - order.index(old or "none"))
             else:
@@ -77,6 +80,13 @@ def _plain(value: Any, unit: str) -> Any:
     return messages.fmt(value if not isinstance(value, float) else Decimal(str(value)))
 
 
+def _exact(value: Any) -> Any:
+    """A value to set, exactly (no display rounding): Decimals as plain strings."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value else "0"
+    return value
+
+
 class _Item:
     """One advice entry; rendered at the end so a later round can move its target."""
 
@@ -101,7 +111,7 @@ class _Item:
             out["to"] = self.to
             if self.points is not None:
                 out["points_gained"] = self.points
-            out["set"] = {path: messages.fmt(v) if isinstance(v, Decimal) else v for path, v in self.changes.items()}
+            out["set"] = {path: _exact(v) for path, v in self.changes.items()}
         return out
 
 
@@ -145,7 +155,7 @@ class _Planner:
                 old = self.changes.get(path)
                 if old is None or not isinstance(value, (int, Decimal)) or isinstance(value, bool):
                     self.changes[path] = value
-                else:  # two changes of one figure: keep the one that moves it further (they agree in direction)
+                else:  # one figure changed twice: keep the bigger move (both go the same way)
                     base = _get(self.profile, path)
                     base = 0 if base is None else base
                     self.changes[path] = max(old, value) if value >= base else min(old, value)
@@ -215,11 +225,16 @@ class _Planner:
         metric = leaf.metric
         finding = leaf.finding(self.vals)
         if value.__class__ is Missing:
-            template = "advice.provide" if value.template.startswith("missing.") else (
-                "advice.past" if metric.fix in (INPUT, PAST) else "advice.cannot")
+            template = (
+                "advice.provide"
+                if value.template.startswith("missing.")
+                else ("advice.past" if metric.fix in (INPUT, PAST) else "advice.cannot")
+            )
             return _Item(leaf.code, template, {"message": finding.message}), INF
         if value is None and leaf.null != "false":
-            template = "advice.external" if leaf.null == "pending" or metric.fix == EXTERNAL else "advice.provide"
+            template = (
+                "advice.external" if leaf.null == "pending" or metric.fix == EXTERNAL else "advice.provide"
+            )
             return _Item(leaf.code, template, {"message": finding.message}), INF
         if metric.fix in (EXTERNAL, PAST, RECORD, FIXED):
             template = {EXTERNAL: "advice.external", PAST: "advice.past"}.get(metric.fix, "advice.cannot")
@@ -233,8 +248,11 @@ class _Planner:
         target = leaf.limit
         if leaf.op in ("in", "==") and not isinstance(target, (Decimal, bool)):
             target = next(iter(changes.values())) if metric.path else target
-        params = {"label": leaf.label, "op": messages.OPS.get(leaf.op, leaf.op),
-                  "limit": messages.fmt(leaf.limit, "pct" if unit == "pct2" else unit)}
+        params = {
+            "label": leaf.label,
+            "op": messages.OPS.get(leaf.op, leaf.op),
+            "limit": messages.fmt(leaf.limit, "pct" if unit == "pct2" else unit),
+        }
         if unit == "bool":
             template = "advice.obtain" if leaf.limit is True else "advice.cannot"
             if template == "advice.cannot":
@@ -272,8 +290,19 @@ class _Planner:
                     continue
                 changes = inverse(self.profile, op, limit)
                 if changes:
-                    found.append(_Option(ind, messages.label(metric.name), points, points - best,
-                                         change_cost(self.profile, changes), changes, value, limit, metric.unit))
+                    found.append(
+                        _Option(
+                            ind,
+                            messages.label(metric.name),
+                            points,
+                            points - best,
+                            change_cost(self.profile, changes),
+                            changes,
+                            value,
+                            limit,
+                            metric.unit,
+                        )
+                    )
 
         if isinstance(ind, Band):
             band_options(ind, current)
@@ -288,8 +317,19 @@ class _Planner:
                 needed = Decimal(math.ceil(target / ind.per)) * ind.step
                 changes = inverse(self.profile, ">=", needed)
                 if changes:
-                    found.append(_Option(ind, messages.label(ind.metric.name), target, target - current,
-                                         change_cost(self.profile, changes), changes, years, needed, "years"))
+                    found.append(
+                        _Option(
+                            ind,
+                            messages.label(ind.metric.name),
+                            target,
+                            target - current,
+                            change_cost(self.profile, changes),
+                            changes,
+                            years,
+                            needed,
+                            "years",
+                        )
+                    )
                 target += ind.per
         elif isinstance(ind, Count):
             fixes = []
@@ -306,16 +346,36 @@ class _Planner:
                 changes = {**changes, **fix.changes}
                 points = min((met + extra) * ind.per, ind.cap)
                 if points > current:
-                    found.append(_Option(ind, messages.label(f"indicator.{ind.code}"), points, points - current, cost,
-                                         dict(changes), str(met), str(met + extra)))
+                    found.append(
+                        _Option(
+                            ind,
+                            messages.label(f"indicator.{ind.code}"),
+                            points,
+                            points - current,
+                            cost,
+                            dict(changes),
+                            str(met),
+                            str(met + extra),
+                        )
+                    )
         elif isinstance(ind, Lookup):
             path = ind.metric.path
             value = vals[ind.index]
             for key, points in ind.table.items():
                 if points > current and path:
                     changes = {path: key}
-                    found.append(_Option(ind, messages.label(ind.metric.name), points, points - current,
-                                         change_cost(self.profile, changes), changes, value, key))
+                    found.append(
+                        _Option(
+                            ind,
+                            messages.label(ind.metric.name),
+                            points,
+                            points - current,
+                            change_cost(self.profile, changes),
+                            changes,
+                            value,
+                            key,
+                        )
+                    )
         elif isinstance(ind, FirstMatch):
             position = ind.match(vals)
             shown = ind.display(vals)
@@ -325,16 +385,37 @@ class _Planner:
                 fix, cost = self.fix_leaf(leaf)
                 if cost < INF:
                     steps = position - index
-                    found.append(_Option(ind, messages.label(f"indicator.{ind.code}"), points, points - current,
-                                         float(steps * ind.advice_cost), fix.changes, shown, code))
+                    found.append(
+                        _Option(
+                            ind,
+                            messages.label(f"indicator.{ind.code}"),
+                            points,
+                            points - current,
+                            float(steps * ind.advice_cost),
+                            fix.changes,
+                            shown,
+                            code,
+                        )
+                    )
         elif isinstance(ind, Input):
             value = vals[ind.index]
             path = ind.metric.path
             for target in range(math.floor(value) + 1, ind.max + 1):
                 if path:
                     changes = {path: Decimal(target)}
-                    found.append(_Option(ind, messages.label(ind.metric.name), target, target - current,
-                                         change_cost(self.profile, changes), changes, value, Decimal(target), "score"))
+                    found.append(
+                        _Option(
+                            ind,
+                            messages.label(ind.metric.name),
+                            target,
+                            target - current,
+                            change_cost(self.profile, changes),
+                            changes,
+                            value,
+                            Decimal(target),
+                            "score",
+                        )
+                    )
         return found
 
     def score(self, tier: CompiledTier, result: Any) -> None:
@@ -375,10 +456,23 @@ class _Planner:
             return
         for option in best[1]:
             unit = option.unit
-            params = {"label": option.label, "points": option.gain, "from_": messages.fmt(option.from_, unit),
-                      "to": messages.fmt(option.to, unit)}
-            self.add(_Item(option.indicator.code, "advice.indicator", params, option.changes,
-                           _plain(option.from_, unit), _plain(option.to, unit), option.gain))
+            params = {
+                "label": option.label,
+                "points": option.gain,
+                "from_": messages.fmt(option.from_, unit),
+                "to": messages.fmt(option.to, unit),
+            }
+            self.add(
+                _Item(
+                    option.indicator.code,
+                    "advice.indicator",
+                    params,
+                    option.changes,
+                    _plain(option.from_, unit),
+                    _plain(option.to, unit),
+                    option.gain,
+                )
+            )
 
 
 def advise(profile: Profile, ruleset: Ruleset, tier: str, *, rereview: bool = False) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ explanation is wanted does ``explain`` append ``Finding`` objects, whose message
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -55,6 +55,58 @@ class Finding(Mapping):
         return {"code": self.code, "message": self.message}
 
 
+class LazyFinding(Finding):
+    """A finding whose text is worked out only if somebody reads it (most results are never rendered)."""
+
+    __slots__ = ("_factory", "_arg")
+
+    def __init__(self, code: str, factory: Any, arg: Any) -> None:
+        self.code = code
+        self._factory = factory
+        self._arg = arg
+        self._message = None
+
+    @property
+    def message(self) -> str:
+        if self._message is None:
+            self._message = self._factory(self._arg)
+        return self._message
+
+
+class LazyList(Sequence):
+    """A list worked out on first use (a tier's unmet rules): ``build(arg)`` returns the real list."""
+
+    __slots__ = ("_build", "_arg", "_items")
+
+    def __init__(self, build: Any, arg: Any) -> None:
+        self._build = build
+        self._arg = arg
+        self._items: list | None = None
+
+    def _list(self) -> list:
+        if self._items is None:
+            self._items = self._build(self._arg)
+            self._build = self._arg = None
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._list()[index]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._list())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return self._list() == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(self._list())
+
+
 class _Joined:
     """Several findings rendered as one text (the alternatives of an ``any`` rule)."""
 
@@ -79,8 +131,14 @@ class Context:
 
 
 _OPS = {
-    ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq,
-    "!=": operator.ne, "in": lambda v, lim: v in lim, "not_in": lambda v, lim: v not in lim,
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "in": lambda v, lim: v in lim,
+    "not_in": lambda v, lim: v not in lim,
     "startswith": lambda v, lim: v.startswith(lim),
 }
 
@@ -101,7 +159,7 @@ class Node:
 class Leaf(Node):
     """``metric op limit``; what a null value means is data (``null``: missing | false | pending)."""
 
-    __slots__ = ("index", "metric", "op", "limit", "test", "null", "label", "unit")
+    __slots__ = ("index", "metric", "op", "limit", "test", "null", "label", "unit", "params", "around")
 
     def __init__(self, code, index, metric, op, limit, null, label, source, confidence):
         self.code, self.index, self.metric, self.op, self.limit = code, index, metric, op, limit
@@ -110,6 +168,17 @@ class Leaf(Node):
         self.label = label
         self.unit = metric.unit
         self.source, self.confidence = source, confidence
+        self.params = {  # the fixed part of this rule's messages, formatted once
+            "label": label,
+            "field": metric.path or metric.name,
+            "op": messages.OPS.get(op, op),
+            "limit": messages.fmt(limit, "pct" if self.unit == "pct2" else self.unit),
+        }
+        # The comparison message with a hole for the value, split once: rendering is then two joins.
+        self.around: tuple[str, str] | None = None
+        if self.unit != "bool" and f"cmp.{op}" in messages.TEMPLATES:
+            head, _, tail = messages.render(f"cmp.{op}", {**self.params, "value": "\x00"}).partition("\x00")
+            self.around = (head, tail)
 
     def check(self, vals, ctx):
         value = vals[self.index]
@@ -124,15 +193,25 @@ class Leaf(Node):
         return value is not None and value.__class__ is not Missing
 
     def explain(self, vals, ctx, out):
-        out.append(self.finding(vals))
+        out.append(LazyFinding(self.code, self.message, vals))
+
+    def message(self, vals) -> str:
+        value = vals[self.index]
+        if self.around is not None and value is not None and value.__class__ is not Missing:
+            head, tail = self.around
+            return head + messages.fmt(value, self.unit) + tail
+        return self.finding(vals).message
 
     def finding(self, vals) -> Finding:
         value = vals[self.index]
         if value.__class__ is Missing:
             return Finding(self.code, value.template, value.params)
-        params = {"label": self.label, "field": self.metric.path or self.metric.name,
-                  "op": messages.OPS.get(self.op, self.op),
-                  "limit": messages.fmt(self.limit, "pct" if self.unit == "pct2" else self.unit)}
+        params = {
+            "label": self.label,
+            "field": self.metric.path or self.metric.name,
+            "op": messages.OPS.get(self.op, self.op),
+            "limit": messages.fmt(self.limit, "pct" if self.unit == "pct2" else self.unit),
+        }
         if value is None:
             if self.null == "pending":
                 return Finding(self.code, "pending.bool" if self.unit == "bool" else "pending.field", params)
@@ -143,8 +222,7 @@ class Leaf(Node):
         if self.unit == "bool" and self.op in ("==", "!="):
             wanted = self.limit if self.op == "==" else not self.limit
             return Finding(self.code, "bool.true" if wanted else "bool.false", params)
-        params["value"] = messages.fmt(value, self.unit)
-        return Finding(self.code, f"cmp.{self.op}", params)
+        return Finding(self.code, f"cmp.{self.op}", {**params, "value": messages.fmt(value, self.unit)})
 
     def leaves(self):
         yield self
@@ -193,10 +271,15 @@ class Group(AllOf):
 
 
 class AnyOf(Node):
-    __slots__ = ("children",)
+    __slots__ = ("children", "flat")
 
     def __init__(self, code, children, source, confidence):
         self.code, self.children, self.source, self.confidence = code, tuple(children), source, confidence
+        self.flat = tuple(
+            grandchild
+            for child in self.children
+            for grandchild in (child.alternatives() if isinstance(child, AnyOf) else (child,))
+        )
 
     def check(self, vals, ctx):
         result = UNMET
@@ -208,21 +291,21 @@ class AnyOf(Node):
                 result = PENDING
         return result
 
-    def alternatives(self) -> Iterator[Node]:
+    def alternatives(self) -> tuple[Node, ...]:
         """The alternatives, with nested ``any`` rules flattened (they read as one list of "or")."""
-        for child in self.children:
-            if isinstance(child, AnyOf):
-                yield from child.alternatives()
-            else:
-                yield child
+        return self.flat
 
     def explain(self, vals, ctx, out):
+        out.append(LazyFinding(self.code, self._message, (vals, ctx)))
+
+    def _message(self, args: tuple) -> str:
+        vals, ctx = args
         groups = []
         for child in self.alternatives():
             group: list[Finding] = []
             child.explain(vals, ctx, group)
             groups.append(group)
-        out.append(Finding(self.code, "any", {"parts": _Joined(groups)}))
+        return messages.render("any", {"parts": _Joined(groups)})
 
     def leaves(self):
         for child in self.children:

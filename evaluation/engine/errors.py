@@ -31,7 +31,7 @@ class UnknownTier(ProfileError):
 
 
 class RulesetError(ValueError):
-    """Ruleset data (a file or a stored draft) that the engine cannot interpret; ``field`` is its JSON path."""
+    """Ruleset data (a file or a stored draft) the engine cannot interpret; ``field`` is its JSON path."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")

@@ -5,14 +5,14 @@ amount or by ratio), ``step`` (``min(floor(x / step) * per, cap)``, e.g. years i
 (``min(per * items met, cap)``, e.g. quality items), ``lookup`` (a table keyed by a code, e.g. R&D institution
 level), ``first_match`` (the first case that holds, e.g. the IP class), ``input`` (a score given as input).
 
-``score`` returns the points, or ``None`` when a figure it needs is missing (the indicator then earns 0 and the
-tier's ``unmet`` names the figure).
+``score`` returns the points, or ``None`` when a figure it needs is missing (the indicator then earns 0 and
+the tier's ``unmet`` names the figure).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -50,7 +50,10 @@ def _missing_finding(code: str, metric: MetricDef, value: Any) -> Finding:
     return Finding(code, "missing.field", {"field": metric.path or metric.name})
 
 
-def _points(value: Any) -> int | Decimal:
+def whole(value: Any) -> int | Decimal:
+    """Points as an int when whole (a 0–15 input may be fractional)."""
+    if value.__class__ is int:
+        return value
     return int(value) if value == value.to_integral_value() else value
 
 
@@ -115,8 +118,10 @@ class MaxOf(Indicator):
 
     def display(self, vals):
         shown = [part.display(vals) for part in self.parts]
-        shown = [text if part.metric.unit != "wan" or text is None else f"{text}万元"
-                 for part, text in zip(self.parts, shown, strict=True)]
+        shown = [
+            text if part.metric.unit != "wan" or text is None else f"{text}万元"
+            for part, text in zip(self.parts, shown, strict=True)
+        ]
         return " / ".join(text for text in shown if text is not None) or None
 
     def missing(self, vals):
@@ -250,7 +255,7 @@ class Input(Indicator):
             return None
         if value <= 0:
             return 0
-        return _points(min(value, self.max))
+        return whole(min(value, self.max))
 
     def display(self, vals):
         value = vals[self.index]
@@ -310,8 +315,53 @@ class IndicatorResult(Mapping):
 
     def to_dict(self) -> dict[str, Any]:
         ind = self.indicator
-        return {"code": ind.code, "category": ind.category, "value": ind.display(self.vals),
-                "points": self.points, "max": ind.max, "source": ind.source}
+        return {
+            "code": ind.code,
+            "category": ind.category,
+            "value": ind.display(self.vals),
+            "points": self.points,
+            "max": ind.max,
+            "source": ind.source,
+        }
 
 
-__all__ = ["Band", "Count", "FirstMatch", "Indicator", "IndicatorResult", "Input", "Lookup", "MaxOf", "Step", "Leaf"]
+class IndicatorList(Sequence):
+    """The indicators of one tier result, built into ``IndicatorResult`` items only when read."""
+
+    __slots__ = ("indicators", "vals", "points")
+
+    def __init__(self, indicators: tuple[Indicator, ...], vals: list, points: list) -> None:
+        self.indicators = indicators
+        self.vals = vals
+        self.points = points
+
+    def __len__(self) -> int:
+        return len(self.indicators)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return IndicatorResult(self.indicators[index], self.vals, self.points[index])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
+__all__ = [
+    "Band",
+    "Count",
+    "FirstMatch",
+    "Indicator",
+    "IndicatorList",
+    "IndicatorResult",
+    "Input",
+    "Lookup",
+    "MaxOf",
+    "Step",
+    "Leaf",
+]

@@ -16,8 +16,17 @@ def N_(text: str) -> str:  # noqa: N802 - conventional name of a translation mar
     return text
 
 
-OPS = {">=": "≥ ", "<=": "≤ ", ">": "> ", "<": "< ", "==": "", "!=": "not ", "in": "one of ", "not_in": "none of ",
-       "startswith": "starting with "}
+OPS = {
+    ">=": "≥ ",
+    "<=": "≤ ",
+    ">": "> ",
+    "<": "< ",
+    "==": "",
+    "!=": "not ",
+    "in": "one of ",
+    "not_in": "none of ",
+    "startswith": "starting with ",
+}
 
 TEMPLATES: dict[str, str] = {
     # Unmet comparisons.
@@ -36,7 +45,9 @@ TEMPLATES: dict[str, str] = {
     # Figures the profile lacks, or that cannot be derived.
     "missing.field": N_("{field} is missing"),
     "missing.fin": N_("financials for {year}: {field} is missing"),
-    "undefined.growth": N_("{label} is undefined: {field} for {base_year} is {base}, a zero or negative base"),
+    "undefined.growth": N_(
+        "{label} is undefined: {field} for {base_year} is {base}, a zero or negative base"
+    ),
     "undefined.ratio": N_("{label} is undefined: financials for {year}: {field} is 0"),
     "pending.field": N_("{label} is not known yet ({field}); it must be {op}{limit}"),
     "pending.bool": N_("{label} is not judged yet ({field})"),
@@ -62,8 +73,9 @@ TEMPLATES: dict[str, str] = {
     "advice.past": N_("{message}; a figure of a past year cannot be changed now"),
     "advice.external": N_("{message}; only the reviewers or the MIIT platform can supply it"),
     "advice.provide": N_("{message}; provide the figure"),
-    "advice.unreachable": N_("the pass mark {limit} and the category minimums cannot be reached by improving "
-                             "the scored indicators"),
+    "advice.unreachable": N_(
+        "the pass mark {limit} and the category minimums cannot be reached by improving the scored indicators"
+    ),
     "advice.prereq": N_("first meet {tier} (advice below) or hold it"),
 }
 
@@ -112,7 +124,9 @@ LABELS: dict[str, str] = {
     "market.national_rank": N_("national market rank"),
     "market.global_rank": N_("global market rank"),
     "product_field.strategic_emerging": N_("a main product in 《战略性新兴产业分类》"),
-    "product_field.six_basics": N_("a main product in the 六基 fields (or 中华老字号, or serving a key chain leader)"),
+    "product_field.six_basics": N_(
+        "a main product in the 六基 fields (or 中华老字号, or serving a key chain leader)"
+    ),
     "product_field.key_chain_results": N_("补短板/锻长板/填空白 results at a key chain link"),
     "product_field.chain_role": N_("a key-link role in the industrial chain (reviewers' judgement)"),
     "product_field.key_field": N_("a main product in a key field (reviewers' judgement)"),
@@ -132,7 +146,9 @@ LABELS: dict[str, str] = {
     "compliance.abnormal_operations_list": N_("listed on the 经营异常名录"),
     "compliance.seriously_dishonest": N_("listed as a seriously dishonest entity (严重失信主体)"),
     "compliance.restricted_products": N_("products in the prohibited, restricted or obsolete classes"),
-    "compliance.major_accident_3y": N_("a major safety, quality or environmental accident in the last 3 years"),
+    "compliance.major_accident_3y": N_(
+        "a major safety, quality or environmental accident in the last 3 years"
+    ),
     "compliance.tax_evasion_3y": N_("tax evasion or another violation in the last 3 years"),
     "compliance.data_fraud_3y": N_("data fraud in the last 3 years"),
     "single_champion.intl_advanced_tech": N_("internationally advanced technology, process and quality"),
@@ -176,13 +192,14 @@ def fmt(value: Any, unit: str = "") -> str:
         return "yes"
     if value is False:
         return "no"
-    if isinstance(value, Decimal):
+    if value.__class__ is Decimal:
         if unit == "pct2":
             return f"{value:.2f}%"
-        if value.as_tuple().exponent < -2:  # type: ignore[operator]
-            text = f"{value:.2f}"
-        else:
-            text = format(value.normalize(), "f") if value else "0"
+        text = f"{value:.2f}"  # at most 2 decimals, without trailing zeros: 3000, 2850.5, 305.33
+        if text.endswith("0"):
+            text = text[:-3] if text.endswith("00") else text[:-1]
+        if text == "-0":
+            text = "0"
         return text + "%" if unit == "pct" else text
     if isinstance(value, (set, frozenset)):
         return ", ".join(sorted(fmt(v, unit) for v in value))
@@ -199,4 +216,4 @@ def label(key: str) -> str:
 
 def render(template: str, params: dict[str, Any]) -> str:
     """Render one template; parameters may themselves be lazy findings (rendered through ``str``)."""
-    return TEMPLATES[template].format(**params)
+    return TEMPLATES[template].format_map(params)

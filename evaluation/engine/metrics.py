@@ -19,7 +19,7 @@ from typing import Any
 
 from . import messages
 from .profile import CHUANGKE_RESULTS, RD_INSTITUTION_LEVELS, Profile, ceil2
-from .size import size_class
+from .size import size_steps
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
@@ -41,6 +41,18 @@ class Missing:
 
     def __repr__(self) -> str:
         return f"Missing({self.message!r})"
+
+
+class Shown:
+    """A figure formatted only when a message is rendered (``"{base}"`` → ``fmt(base)``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __format__(self, spec: str) -> str:
+        return messages.fmt(self.value)
 
 
 # What an enterprise can do about a figure, for advice: change it now, wait, or nothing.
@@ -100,8 +112,11 @@ def _field_inverse(path: str, unit: str) -> Callable[[dict[str, Any]], Inverse]:
                 return {path: limit} if op == "==" else ({path: not limit} if op == "!=" else None)
             if op in ("in", "==") and unit == "code":
                 options_ = list(limit) if op == "in" else [limit]
-                order = RD_INSTITUTION_LEVELS if path == "rd_institution" else (
-                    CHUANGKE_RESULTS if path == "awards.chuangke" else tuple(options_))
+                order = (
+                    RD_INSTITUTION_LEVELS
+                    if path == "rd_institution"
+                    else (CHUANGKE_RESULTS if path == "awards.chuangke" else tuple(options_))
+                )
                 ranked = sorted(options_, key=lambda v: order.index(v) if v in order else len(order))
                 return {path: ranked[0]}
             if not isinstance(limit, Decimal):
@@ -151,24 +166,55 @@ _PLAIN: list[tuple[str, str, str]] = [
     ("equity_financing.last_3y", "wan", INPUT),
     ("single_champion.niche_product_share_pct", "pct", INPUT),
 ]
-_PLAIN += [(f"ip.{name}", "count", INPUT) for name in (
-    "class_i", "class_i_self_developed", "class_i_high_value", "class_i_applied", "class_ii",
-    "invention_patents_applied")]
-_PLAIN += [(f"product_field.{name}", "bool", INPUT) for name in (
-    "strategic_emerging", "six_basics", "key_chain_results")]
+_PLAIN += [
+    (f"ip.{name}", "count", INPUT)
+    for name in (
+        "class_i",
+        "class_i_self_developed",
+        "class_i_high_value",
+        "class_i_applied",
+        "class_ii",
+        "invention_patents_applied",
+    )
+]
+_PLAIN += [
+    (f"product_field.{name}", "bool", INPUT)
+    for name in ("strategic_emerging", "six_basics", "key_chain_results")
+]
 _PLAIN += [(f"product_field.{name}", "bool", EXTERNAL) for name in ("chain_role", "key_field")]
-_PLAIN += [(f"quality.{name}", "bool", INPUT) for name in (
-    "quality_award", "management_certified", "own_brand", "international_cert")]
-_PLAIN += [(f"honours.{name}", "bool", INPUT) for name in ("high_tech_enterprise", "innovation_demo", "ip_advantage")]
-_PLAIN += [(f"compliance.{name}", "bool", RECORD) for name in (
-    "abnormal_operations_list", "seriously_dishonest", "restricted_products", "major_accident_3y", "tax_evasion_3y",
-    "data_fraud_3y")]
-_PLAIN += [(f"single_champion.{name}", "bool", INPUT) for name in (
-    "intl_advanced_tech", "energy_advanced", "core_ip", "profit_above_industry")]
+_PLAIN += [
+    (f"quality.{name}", "bool", INPUT)
+    for name in ("quality_award", "management_certified", "own_brand", "international_cert")
+]
+_PLAIN += [
+    (f"honours.{name}", "bool", INPUT) for name in ("high_tech_enterprise", "innovation_demo", "ip_advantage")
+]
+_PLAIN += [
+    (f"compliance.{name}", "bool", RECORD)
+    for name in (
+        "abnormal_operations_list",
+        "seriously_dishonest",
+        "restricted_products",
+        "major_accident_3y",
+        "tax_evasion_3y",
+        "data_fraud_3y",
+    )
+]
+_PLAIN += [
+    (f"single_champion.{name}", "bool", INPUT)
+    for name in ("intl_advanced_tech", "energy_advanced", "core_ip", "profit_above_industry")
+]
 
 METRICS: dict[str, MetricDef] = {
-    path: MetricDef(path, unit, _field(path), path=path, fix=fix, inverse=_field_inverse(path, unit),
-                    lower_is_better=unit == "rank")
+    path: MetricDef(
+        path,
+        unit,
+        _field(path),
+        path=path,
+        fix=fix,
+        inverse=_field_inverse(path, unit),
+        lower_is_better=unit == "rank",
+    )
     for path, unit, fix in _PLAIN
 }
 
@@ -217,21 +263,33 @@ for _name, _offset, _field_name, _fix in (
     ("rd_expense_prev", 1, "rd_expense", PAST),
     ("net_profit", 0, "net_profit", INPUT),
 ):
-    METRICS[_name] = MetricDef(_name, "wan", _plain_fin(_offset, _field_name), fix=_fix,
-                               inverse=_set_fin(_offset, _field_name) if _fix == INPUT else None)
+    METRICS[_name] = MetricDef(
+        _name,
+        "wan",
+        _plain_fin(_offset, _field_name),
+        fix=_fix,
+        inverse=_set_fin(_offset, _field_name) if _fix == INPUT else None,
+    )
 
 
-def _ratio_of(p: Profile, offset: int, num: str, den: str, name: str) -> Any:
-    top = _fin_value(p, offset, num)
-    if top.__class__ is Missing:
-        return top
-    bottom = _fin_value(p, offset, den)
-    if bottom.__class__ is Missing:
-        return bottom
-    if not bottom:
-        return Missing("undefined.ratio", {"label": messages.label(name), "year": p.financials[offset].year,
-                                           "field": den})
-    return top * HUNDRED / bottom
+def _ratio_metric(offset: int, num: str, den: str, name: str) -> Callable[[Profile], Any]:
+    """``num / den`` of year ``offset`` in %, or Missing naming the absent or zero figure."""
+    get_num, get_den = attrgetter(num), attrgetter(den)
+    label = messages.label(name)
+
+    def ratio(p: Profile) -> Any:
+        fin = p.financials[offset]
+        top = get_num(fin)
+        bottom = get_den(fin)
+        if top is None:
+            return Missing("missing.fin", {"year": fin.year, "field": num})
+        if bottom is None:
+            return Missing("missing.fin", {"year": fin.year, "field": den})
+        if not bottom:
+            return Missing("undefined.ratio", {"label": label, "year": fin.year, "field": den})
+        return top * HUNDRED / bottom
+
+    return ratio
 
 
 def _ratio_inverse(num: str, den: str, *, lower: bool = False, cap_by_revenue: bool = False):
@@ -254,36 +312,64 @@ def _ratio_inverse(num: str, den: str, *, lower: bool = False, cap_by_revenue: b
 
 
 def _simple_ratio(name: str, offset: int, num: str, den: str, *, fix: str = INPUT, inverse=None):
-    METRICS[name] = MetricDef(name, "pct2", lambda options: lambda p: _ratio_of(p, offset, num, den, name),
-                              fix=fix, inverse=inverse, lower_is_better=name == "debt_ratio")
+    METRICS[name] = MetricDef(
+        name,
+        "pct2",
+        lambda options: _ratio_metric(offset, num, den, name),
+        fix=fix,
+        inverse=inverse,
+        lower_is_better=name == "debt_ratio",
+    )
 
 
-_simple_ratio("rd_ratio", 0, "rd_expense", "operating_revenue",
-              inverse=_ratio_inverse("rd_expense", "operating_revenue"))
+_simple_ratio(
+    "rd_ratio",
+    0,
+    "rd_expense",
+    "operating_revenue",
+    inverse=_ratio_inverse("rd_expense", "operating_revenue"),
+)
 _simple_ratio("rd_ratio_prev", 1, "rd_expense", "operating_revenue", fix=PAST)
-_simple_ratio("main_share", 0, "main_business_revenue", "operating_revenue",
-              inverse=_ratio_inverse("main_business_revenue", "operating_revenue", cap_by_revenue=True))
-_simple_ratio("net_margin", 0, "net_profit", "operating_revenue",
-              inverse=_ratio_inverse("net_profit", "operating_revenue"))
-_simple_ratio("debt_ratio", 0, "total_liabilities", "total_assets",
-              inverse=_ratio_inverse("total_liabilities", "total_assets", lower=True))
+_simple_ratio(
+    "main_share",
+    0,
+    "main_business_revenue",
+    "operating_revenue",
+    inverse=_ratio_inverse("main_business_revenue", "operating_revenue", cap_by_revenue=True),
+)
+_simple_ratio(
+    "net_margin",
+    0,
+    "net_profit",
+    "operating_revenue",
+    inverse=_ratio_inverse("net_profit", "operating_revenue"),
+)
+_simple_ratio(
+    "debt_ratio",
+    0,
+    "total_liabilities",
+    "total_assets",
+    inverse=_ratio_inverse("total_liabilities", "total_assets", lower=True),
+)
 
 
-def _growth(p: Profile, offset: int, name: str, label_key: str) -> Any:
+def _growth(p: Profile, offset: int, name: str, label_key: str, get: Callable[[Any], Any]) -> Any:
     """Growth of year ``offset`` over the year before, in %; undefined over a zero or negative base."""
-    now = _fin_value(p, offset, name)
-    if now.__class__ is Missing:
-        return now
-    base = _fin_value(p, offset + 1, name)
-    if base.__class__ is Missing:
-        return base
+    fin, prior = p.financials[offset], p.financials[offset + 1]
+    now, base = get(fin), get(prior)
+    if now is None:
+        return Missing("missing.fin", {"year": fin.year, "field": name})
+    if base is None:
+        return Missing("missing.fin", {"year": prior.year, "field": name})
     if base <= 0:
-        return Missing("undefined.growth", {"label": messages.label(label_key), "field": name,
-                                            "base_year": p.financials[offset + 1].year, "base": messages.fmt(base)})
+        return Missing(
+            "undefined.growth",
+            {"label": messages.label(label_key), "field": name, "base_year": prior.year, "base": Shown(base)},
+        )
     return (now - base) * HUNDRED / base
 
 
-def _growth_2y(p: Profile, name: str, method: str, label_key: str) -> Any:
+def _growth_2y(p: Profile, name: str, method: str, label_key: str, get: Callable[[Any], Any]) -> Any:
     """Two-year growth: the arithmetic mean of the two annual rates, or the compound rate (ruleset data)."""
     if method == "compound":
         now = _fin_value(p, 0, name)
@@ -293,16 +379,30 @@ def _growth_2y(p: Profile, name: str, method: str, label_key: str) -> Any:
         if base.__class__ is Missing:
             return base
         if base <= 0:
-            return Missing("undefined.growth", {"label": messages.label(label_key), "field": name,
-                                                "base_year": p.financials[2].year, "base": messages.fmt(base)})
+            return Missing(
+                "undefined.growth",
+                {
+                    "label": messages.label(label_key),
+                    "field": name,
+                    "base_year": p.financials[2].year,
+                    "base": Shown(base),
+                },
+            )
         if now < 0:
-            return Missing("undefined.growth", {"label": messages.label(label_key), "field": name,
-                                                "base_year": p.financials[0].year, "base": messages.fmt(now)})
+            return Missing(
+                "undefined.growth",
+                {
+                    "label": messages.label(label_key),
+                    "field": name,
+                    "base_year": p.financials[0].year,
+                    "base": Shown(now),
+                },
+            )
         return ((now / base).sqrt() - 1) * HUNDRED
-    latest = _growth(p, 0, name, label_key)
+    latest = _growth(p, 0, name, label_key, get)
     if latest.__class__ is Missing:
         return latest
-    earlier = _growth(p, 1, name, label_key)
+    earlier = _growth(p, 1, name, label_key, get)
     if earlier.__class__ is Missing:
         return earlier
     return (latest + earlier) / 2
@@ -352,15 +452,20 @@ def _growth_inverse_2y(name: str, option_key: str, *, cap_by_revenue: bool):
     return make
 
 
+_get_main = attrgetter("main_business_revenue")
 METRICS["main_growth"] = MetricDef(
-    "main_growth", "pct2", lambda o: lambda p: _growth(p, 0, "main_business_revenue", "main_growth"),
-    inverse=_growth_inverse_1y("main_business_revenue", cap_by_revenue=True))
+    "main_growth",
+    "pct2",
+    lambda o: lambda p: _growth(p, 0, "main_business_revenue", "main_growth", _get_main),
+    inverse=_growth_inverse_1y("main_business_revenue", cap_by_revenue=True),
+)
 
 
 def _two_year(name: str, field: str, cap: bool) -> None:
     def make(options):
         method = options.get("method", "arithmetic")
-        return lambda p: _growth_2y(p, field, method, name)
+        get = attrgetter(field)
+        return lambda p: _growth_2y(p, field, method, name, get)
 
     METRICS[name] = MetricDef(name, "pct2", make, inverse=_growth_inverse_2y(field, name, cap_by_revenue=cap))
 
@@ -371,13 +476,11 @@ _two_year("net_profit_growth_2y", "net_profit", False)
 
 
 def _revenue_grew(p: Profile) -> Any:
-    values = []
-    for offset in (0, 1, 2):
-        value = _fin_value(p, offset, "operating_revenue")
-        if value.__class__ is Missing:
-            return value
-        values.append(value)
-    return values[0] > values[1] > values[2]
+    f0, f1, f2 = p.financials[0], p.financials[1], p.financials[2]
+    r0, r1, r2 = f0.operating_revenue, f1.operating_revenue, f2.operating_revenue
+    if r1 is None or r2 is None:
+        return Missing("missing.fin", {"year": (f1 if r1 is None else f2).year, "field": "operating_revenue"})
+    return r0 > r1 > r2
 
 
 def _revenue_grew_inverse(options):
@@ -390,17 +493,16 @@ def _revenue_grew_inverse(options):
     return inverse
 
 
-METRICS["revenue_grew_2y"] = MetricDef("revenue_grew_2y", "bool", lambda o: _revenue_grew,
-                                       inverse=_revenue_grew_inverse)
+METRICS["revenue_grew_2y"] = MetricDef(
+    "revenue_grew_2y", "bool", lambda o: _revenue_grew, inverse=_revenue_grew_inverse
+)
 
 
 def _rd_sum(p: Profile) -> Any:
-    now = _fin_value(p, 0, "rd_expense")
-    if now.__class__ is Missing:
-        return now
-    before = _fin_value(p, 1, "rd_expense")
-    if before.__class__ is Missing:
-        return before
+    f0, f1 = p.financials[0], p.financials[1]
+    now, before = f0.rd_expense, f1.rd_expense
+    if now is None or before is None:
+        return Missing("missing.fin", {"year": (f0 if now is None else f1).year, "field": "rd_expense"})
     return now + before
 
 
@@ -429,13 +531,12 @@ METRICS["rd_avg_2y"] = MetricDef("rd_avg_2y", "wan", lambda o: _rd_avg, inverse=
 
 
 def _main_avg_3y(p: Profile) -> Any:
-    total = ZERO
-    for offset in (0, 1, 2):
-        value = _fin_value(p, offset, "main_business_revenue")
-        if value.__class__ is Missing:
-            return value
-        total += value
-    return total / 3
+    f0, f1, f2 = p.financials[0], p.financials[1], p.financials[2]
+    m0, m1, m2 = f0.main_business_revenue, f1.main_business_revenue, f2.main_business_revenue
+    if m0 is None or m1 is None or m2 is None:
+        fin = f0 if m0 is None else f1 if m1 is None else f2
+        return Missing("missing.fin", {"year": fin.year, "field": "main_business_revenue"})
+    return (m0 + m1 + m2) / 3
 
 
 def _main_avg_inverse(options):
@@ -452,16 +553,19 @@ def _main_avg_inverse(options):
     return inverse
 
 
-METRICS["main_revenue_avg_3y"] = MetricDef("main_revenue_avg_3y", "wan", lambda o: _main_avg_3y,
-                                           inverse=_main_avg_inverse)
+METRICS["main_revenue_avg_3y"] = MetricDef(
+    "main_revenue_avg_3y", "wan", lambda o: _main_avg_3y, inverse=_main_avg_inverse
+)
 
 
 def _rd_staff_share(p: Profile) -> Any:
     if p.rd_staff is None:
         return Missing("missing.field", {"field": "rd_staff"})
     if not p.employees:
-        return Missing("undefined.ratio", {"label": messages.label("rd_staff_share"), "year": p.year,
-                                           "field": "employees"})
+        return Missing(
+            "undefined.ratio",
+            {"label": messages.label("rd_staff_share"), "year": p.year, "field": "employees"},
+        )
     return Decimal(p.rd_staff) * HUNDRED / p.employees
 
 
@@ -475,8 +579,9 @@ def _rd_staff_inverse(options):
     return inverse
 
 
-METRICS["rd_staff_share"] = MetricDef("rd_staff_share", "pct2", lambda o: _rd_staff_share,
-                                      inverse=_rd_staff_inverse)
+METRICS["rd_staff_share"] = MetricDef(
+    "rd_staff_share", "pct2", lambda o: _rd_staff_share, inverse=_rd_staff_inverse
+)
 
 
 def _operating_years(p: Profile) -> Any:
@@ -495,12 +600,19 @@ def _operating_years_inverse(options):
     return inverse
 
 
-METRICS["operating_years"] = MetricDef("operating_years", "years", lambda o: _operating_years, fix=TIME,
-                                       inverse=_operating_years_inverse)
+METRICS["operating_years"] = MetricDef(
+    "operating_years", "years", lambda o: _operating_years, fix=TIME, inverse=_operating_years_inverse
+)
 
 
 def _size(p: Profile) -> str:
-    return size_class(p.enterprise.sector, p.employees, p.financials[0].operating_revenue)
+    employees, revenue = p.employees, p.financials[0].operating_revenue
+    for cls, min_employees, min_revenue in size_steps(p.enterprise.sector):
+        if (min_employees is None or employees >= min_employees) and (
+            min_revenue is None or revenue >= min_revenue
+        ):
+            return cls
+    return "micro"
 
 
 METRICS["size_class"] = MetricDef("size_class", "code", lambda o: _size, fix=FIXED)

@@ -129,7 +129,7 @@ class SingleChampionFacts:
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """One enterprise's facts for fiscal ``year``; ``financials`` is sorted newest first, starting at ``year``."""
+    """One enterprise's facts for fiscal ``year``; ``financials`` runs newest first, from ``year``."""
 
     enterprise: Enterprise
     year: int
@@ -254,39 +254,104 @@ def _years(value: Any, field: str) -> int | None:
 
 # Section name -> (dataclass, {field: parser}). The parsers also define which keys are allowed.
 _SECTIONS: dict[str, tuple[type, dict[str, Any]]] = {
-    "ip": (IP, dict.fromkeys(
-        ("class_i", "class_i_self_developed", "class_i_high_value", "class_i_applied", "class_ii",
-         "invention_patents_applied"), _count)),
-    "market": (Market, {
-        "niche_years": _years, "field_years": _years, "new_product": _bool, "main_products": _count,
-        "national_share_pct": _percent, "national_rank": _rank, "global_rank": _rank,
-    }),
-    "product_field": (ProductField, dict.fromkeys(
-        ("strategic_emerging", "six_basics", "key_chain_results", "chain_role", "key_field"), _bool)),
-    "quality": (Quality, {
-        "quality_award": _bool, "management_certified": _bool, "own_brand": _bool, "standards": _count,
-        "international_cert": _bool,
-    }),
-    "awards": (Awards, {"national_sci_rank": _rank, "provincial_sci_rank": _rank,
-                        "chuangke": _choice(CHUANGKE_RESULTS)}),
+    "ip": (
+        IP,
+        dict.fromkeys(
+            (
+                "class_i",
+                "class_i_self_developed",
+                "class_i_high_value",
+                "class_i_applied",
+                "class_ii",
+                "invention_patents_applied",
+            ),
+            _count,
+        ),
+    ),
+    "market": (
+        Market,
+        {
+            "niche_years": _years,
+            "field_years": _years,
+            "new_product": _bool,
+            "main_products": _count,
+            "national_share_pct": _percent,
+            "national_rank": _rank,
+            "global_rank": _rank,
+        },
+    ),
+    "product_field": (
+        ProductField,
+        dict.fromkeys(
+            ("strategic_emerging", "six_basics", "key_chain_results", "chain_role", "key_field"), _bool
+        ),
+    ),
+    "quality": (
+        Quality,
+        {
+            "quality_award": _bool,
+            "management_certified": _bool,
+            "own_brand": _bool,
+            "standards": _count,
+            "international_cert": _bool,
+        },
+    ),
+    "awards": (
+        Awards,
+        {"national_sci_rank": _rank, "provincial_sci_rank": _rank, "chuangke": _choice(CHUANGKE_RESULTS)},
+    ),
     "honours": (Honours, dict.fromkeys(("high_tech_enterprise", "innovation_demo", "ip_advantage"), _bool)),
     "equity_financing": (EquityFinancing, {"last_2y": _money, "last_3y": _money}),
-    "compliance": (Compliance, dict.fromkeys(
-        ("abnormal_operations_list", "seriously_dishonest", "restricted_products", "major_accident_3y",
-         "tax_evasion_3y", "data_fraud_3y"), _bool)),
-    "single_champion": (SingleChampionFacts, {
-        "intl_advanced_tech": _bool, "energy_advanced": _bool, "core_ip": _bool,
-        "profit_above_industry": _bool, "niche_product_share_pct": _percent,
-    }),
+    "compliance": (
+        Compliance,
+        dict.fromkeys(
+            (
+                "abnormal_operations_list",
+                "seriously_dishonest",
+                "restricted_products",
+                "major_accident_3y",
+                "tax_evasion_3y",
+                "data_fraud_3y",
+            ),
+            _bool,
+        ),
+    ),
+    "single_champion": (
+        SingleChampionFacts,
+        {
+            "intl_advanced_tech": _bool,
+            "energy_advanced": _bool,
+            "core_ip": _bool,
+            "profit_above_industry": _bool,
+            "niche_product_share_pct": _percent,
+        },
+    ),
 }
 
-_FIN_FIELDS = ("operating_revenue", "main_business_revenue", "rd_expense", "net_profit", "total_assets",
-               "total_liabilities")
+_FIN_FIELDS = (
+    "operating_revenue",
+    "main_business_revenue",
+    "rd_expense",
+    "net_profit",
+    "total_assets",
+    "total_liabilities",
+)
 
 _TOP_LEVEL = (
-    "enterprise", "year", "employees", "rd_staff", "financials", "digital_level", "it_system",
-    "rd_institution", "local_feature_score", "credit_ok", "platform_score", "platform_score_previous",
-    "held_tiers", *_SECTIONS,
+    "enterprise",
+    "year",
+    "employees",
+    "rd_staff",
+    "financials",
+    "digital_level",
+    "it_system",
+    "rd_institution",
+    "local_feature_score",
+    "credit_ok",
+    "platform_score",
+    "platform_score_previous",
+    "held_tiers",
+    *_SECTIONS,
 )
 
 
@@ -316,7 +381,9 @@ def _enterprise(raw: Any, sectors: frozenset[str] | None) -> Enterprise:
     if sector is None:
         raise ProfileError("enterprise.sector", "is missing")
     if sectors is not None and sector not in sectors:
-        raise ProfileError("enterprise.sector", f"unknown sector {sector!r}; known: {', '.join(sorted(sectors))}")
+        raise ProfileError(
+            "enterprise.sector", f"unknown sector {sector!r}; known: {', '.join(sorted(sectors))}"
+        )
     return Enterprise(
         uscc=_str(raw.get("uscc"), "enterprise.uscc") or "",
         name=_str(raw.get("name"), "enterprise.name") or "",
@@ -343,25 +410,34 @@ def _financials(raw: Any, year: int) -> tuple[Financials, ...]:
         if fy in by_year:
             raise ProfileError(f"{where}.year", f"{fy} appears twice")
         values = {
-            name: _money(entry.get(name), f"{where}.{name}", signed=name == "net_profit") for name in _FIN_FIELDS
+            name: _money(entry.get(name), f"{where}.{name}", signed=name == "net_profit")
+            for name in _FIN_FIELDS
         }
         revenue, main = values["operating_revenue"], values["main_business_revenue"]
         if fy == year and revenue is not None and revenue == 0:
-            raise ProfileError(f"{where}.operating_revenue", f"must be greater than 0 for the profile year {year}")
+            raise ProfileError(
+                f"{where}.operating_revenue", f"must be greater than 0 for the profile year {year}"
+            )
         if revenue is not None and main is not None and main > revenue:
-            raise ProfileError(f"{where}.main_business_revenue",
-                               f"{main} exceeds operating revenue {revenue}, of which it is a part")
+            raise ProfileError(
+                f"{where}.main_business_revenue",
+                f"{main} exceeds operating revenue {revenue}, of which it is a part",
+            )
         if values["total_assets"] is not None and values["total_assets"] == 0:
             raise ProfileError(f"{where}.total_assets", "must be greater than 0")
         by_year[fy] = Financials(year=fy, **values)
     for needed in (year, year - 1, year - 2):
         if needed not in by_year:
-            raise ProfileError(f"financials for {needed}",
-                               f"are missing; a profile gives the fiscal year {year} and the two before it")
+            raise ProfileError(
+                f"financials for {needed}",
+                f"are missing; a profile gives the fiscal year {year} and the two before it",
+            )
     if by_year[year].operating_revenue is None:
         index = next(i for i, e in enumerate(raw) if e.get("year") == year)
-        raise ProfileError(f"financials[{index}].operating_revenue",
-                           "is missing; it is needed to classify the enterprise's size")
+        raise ProfileError(
+            f"financials[{index}].operating_revenue",
+            "is missing; it is needed to classify the enterprise's size",
+        )
     return tuple(by_year[y] for y in sorted(by_year, reverse=True))
 
 
@@ -393,13 +469,17 @@ def parse_profile(data: Any, *, sectors: frozenset[str] | None = None) -> Profil
         for sub in ("class_i_self_developed", "class_i_high_value", "class_i_applied"):
             count = getattr(ip, sub)
             if count is not None and count > ip.class_i:
-                raise ProfileError(f"ip.{sub}", f"{count} exceeds ip.class_i {ip.class_i}, of which it is a part")
+                raise ProfileError(
+                    f"ip.{sub}", f"{count} exceeds ip.class_i {ip.class_i}, of which it is a part"
+                )
     held_raw = data.get("held_tiers") or []
     if not isinstance(held_raw, list):
         raise ProfileError("held_tiers", "must be a list of tier codes")
     for index, code in enumerate(held_raw):
         if code not in TIER_CODES:
-            raise ProfileError(f"held_tiers[{index}]", f"unknown tier {code!r}; known: {', '.join(TIER_CODES)}")
+            raise ProfileError(
+                f"held_tiers[{index}]", f"unknown tier {code!r}; known: {', '.join(TIER_CODES)}"
+            )
     return Profile(
         enterprise=enterprise,
         year=year,
@@ -409,12 +489,14 @@ def parse_profile(data: Any, *, sectors: frozenset[str] | None = None) -> Profil
         digital_level=_int(data.get("digital_level"), "digital_level", 0, 10),
         it_system=_bool(data.get("it_system"), "it_system"),
         rd_institution=_choice(RD_INSTITUTION_LEVELS)(data.get("rd_institution"), "rd_institution"),
-        local_feature_score=_bounded(data.get("local_feature_score"), "local_feature_score",
-                                     Decimal(0), Decimal(15)),
+        local_feature_score=_bounded(
+            data.get("local_feature_score"), "local_feature_score", Decimal(0), Decimal(15)
+        ),
         credit_ok=_bool(data.get("credit_ok"), "credit_ok"),
         platform_score=_bounded(data.get("platform_score"), "platform_score", Decimal(0), Decimal(100)),
-        platform_score_previous=_bounded(data.get("platform_score_previous"), "platform_score_previous",
-                                         Decimal(0), Decimal(100)),
+        platform_score_previous=_bounded(
+            data.get("platform_score_previous"), "platform_score_previous", Decimal(0), Decimal(100)
+        ),
         held_tiers=frozenset(held_raw),
         **sections,
     )
@@ -469,7 +551,8 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
 def apply_changes(profile: Profile, changes: dict[str, Any]) -> Profile:
     """Return a copy of ``profile`` with ``changes`` applied and validated again.
 
-    Keys are paths as advice gives them: ``"rd_staff"``, ``"ip.class_i"``, ``"financials[year=2025].rd_expense"``.
+    Keys are paths as advice gives them: ``"rd_staff"``, ``"ip.class_i"``,
+    ``"financials[year=2025].rd_expense"``.
     Raising a Class I subset count raises ``ip.class_i`` with it, so the copy stays consistent.
     """
     data = profile_to_dict(profile)
@@ -477,7 +560,7 @@ def apply_changes(profile: Profile, changes: dict[str, Any]) -> Profile:
         value = _plain(value)
         if path.startswith("financials[year="):
             head, _, name = path.partition("].")
-            year = int(head[len("financials[year="):])
+            year = int(head[len("financials[year=") :])
             entry = next((f for f in data["financials"] if f["year"] == year), None)
             if entry is None or name not in _FIN_FIELDS:
                 raise ProfileError(path, "is not a field that can be changed")

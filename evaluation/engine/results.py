@@ -6,12 +6,41 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from .indicators import IndicatorList
+
 
 def _number(value: Any) -> Any:
-    """Points as JSON numbers: whole Decimals become ints, fractional ones floats (only a 0–15 input can be)."""
-    if isinstance(value, Decimal):
+    """Points as JSON numbers: whole Decimals become ints, fractional ones floats (only an input can be)."""
+    if value.__class__ is Decimal:
         return int(value) if value == value.to_integral_value() else float(value)
     return value
+
+
+def _indicators(indicators: Any) -> list[dict[str, Any]]:
+    if isinstance(indicators, IndicatorList):  # the engine's own list: read its parts directly
+        vals = indicators.vals
+        return [
+            {
+                "code": ind.code,
+                "category": ind.category,
+                "value": ind.display(vals),
+                "points": _number(points),
+                "max": ind.max,
+                "source": ind.source,
+            }
+            for ind, points in zip(indicators.indicators, indicators.points, strict=True)
+        ]
+    return [
+        {
+            "code": i["code"],
+            "category": i["category"],
+            "value": i["value"],
+            "points": _number(i["points"]),
+            "max": i["max"],
+            "source": i["source"],
+        }
+        for i in indicators
+    ]
 
 
 @dataclass(slots=True)
@@ -38,14 +67,12 @@ class TierResult:
             "route": self.route,
             "score": _number(self.score),
             "max_score": self.max_score,
-            "categories": None if self.categories is None else {k: _number(v) for k, v in self.categories.items()},
-            "indicators": [
-                {"code": i["code"], "category": i["category"], "value": i["value"], "points": _number(i["points"]),
-                 "max": i["max"], "source": i["source"]}
-                for i in self.indicators
-            ],
+            "categories": None
+            if self.categories is None
+            else {k: _number(v) for k, v in self.categories.items()},
+            "indicators": _indicators(self.indicators),
             "direct": [dict(d) for d in self.direct],
-            "unmet": [{"code": u["code"], "message": u["message"]} for u in self.unmet],
+            "unmet": [{"code": u.code, "message": u.message} for u in self.unmet],
             "prerequisites": [dict(p) for p in self.prerequisites],
         }
         if self.advice is not None:

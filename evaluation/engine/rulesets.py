@@ -12,6 +12,7 @@ import datetime
 import json
 from decimal import Decimal
 from functools import cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,17 @@ _MODES = ("new", "rereview")
 
 
 class Ruleset:
-    """A compiled ruleset; ``data`` gives a fresh copy of the JSON it was built from (safe to edit or store)."""
+    """A compiled ruleset; ``data`` gives a fresh copy of the JSON it was built from (safe to edit)."""
 
-    def __init__(self, data: dict[str, Any], tiers: dict[str, CompiledTier], metric_names: tuple[str, ...],
-                 metric_fns: tuple, effective_from: datetime.date) -> None:
+    def __init__(
+        self,
+        data: dict[str, Any],
+        tiers: dict[str, CompiledTier],
+        metric_names: tuple[str, ...],
+        plain_paths: tuple[str, ...],
+        derived_fns: tuple,
+        effective_from: datetime.date,
+    ) -> None:
         self._data = data
         self.metric_options: dict[str, Any] = data.get("metric_options", {})
         self.code: str = data["code"]
@@ -44,7 +52,13 @@ class Ruleset:
         self.effective_from = effective_from
         self.tiers = tiers
         self.metric_names = metric_names
-        self.metric_fns = metric_fns
+        # Plain profile fields come first and are read by one C-level attrgetter; derived figures follow.
+        self._plain = (
+            attrgetter(*plain_paths)
+            if len(plain_paths) > 1
+            else ((lambda p, g=attrgetter(plain_paths[0]): (g(p),)) if plain_paths else (lambda p: ()))
+        )
+        self._derived = derived_fns
         self.size_index = metric_names.index("size_class")
         self._plans: dict[tuple[str, ...] | None, tuple[tuple[str, ...], frozenset[str]]] = {}
 
@@ -57,7 +71,9 @@ class Ruleset:
 
     def compute(self, profile: Profile) -> list:
         """Every metric the ruleset uses, computed once for this profile."""
-        return [fn(profile) for fn in self.metric_fns]
+        vals = list(self._plain(profile))
+        vals += [fn(profile) for fn in self._derived]
+        return vals
 
     def plan(self, tiers: Any = None) -> tuple[tuple[str, ...], frozenset[str]]:
         """(tiers to evaluate in ladder order incl. what they depend on, tiers to report)."""
@@ -122,8 +138,13 @@ class _Compiler:
             raise RulesetError("settings.band_boundary.value", "must be 'favourable' or 'exclusive'")
         self.inclusive = boundary["value"] == "favourable"
         self.groups: dict[tuple[str, str], Group] = {}
+        self.indexed: list[Any] = []  # compiled objects holding a metric index, renumbered at the end
 
     # --- helpers ---------------------------------------------------------------------------------------
+
+    def track(self, obj: Any) -> Any:
+        self.indexed.append(obj)
+        return obj
 
     def metric(self, name: Any, path: str) -> tuple[int, MetricDef]:
         if name not in METRICS:
@@ -153,7 +174,9 @@ class _Compiler:
         return value
 
     @staticmethod
-    def sourced(spec: dict, path: str, inherited: tuple[str | None, str | None] = (None, None)) -> tuple[str, str]:
+    def sourced(
+        spec: dict, path: str, inherited: tuple[str | None, str | None] = (None, None)
+    ) -> tuple[str, str]:
         source = spec.get("source", inherited[0])
         confidence = spec.get("confidence", inherited[1])
         if not isinstance(source, str) or not source:
@@ -217,8 +240,9 @@ class _Compiler:
 
     def leaf(self, spec: Any, path: str, inherited: tuple, here: tuple | None = None) -> Leaf:
         if not isinstance(spec, dict) or "metric" not in spec:
-            raise RulesetError(path, "a condition needs 'metric', 'op' and 'value' (or all/any/cases/held_none/"
-                                     "tier_met)")
+            raise RulesetError(
+                path, "a condition needs 'metric', 'op' and 'value' (or all/any/cases/held_none/tier_met)"
+            )
         if here is None:
             code = spec.get("code", inherited[0])
             source, confidence = self.sourced(spec, path, inherited[1:])
@@ -249,7 +273,9 @@ class _Compiler:
         if null not in _NULL_POLICIES:
             raise RulesetError(f"{path}.null", f"must be one of {', '.join(_NULL_POLICIES)}")
         label = spec.get("label") or messages.label(metric.name)
-        return Leaf(code, index, metric, op, as_decimal(value), null, label, source, confidence)
+        leaf = Leaf(code, index, metric, op, as_decimal(value), null, label, source, confidence)
+        self.indexed.append(leaf)
+        return leaf
 
     def group(self, name: Any, path: str, mode: str) -> Group:
         groups = self.data.get("shared_rules", {})
@@ -280,8 +306,12 @@ class _Compiler:
             where = f"{path}.bands[{i}]"
             if not isinstance(band, dict) or key not in band or "points" not in band:
                 raise RulesetError(where, f"each band needs '{key}' and 'points'")
-            bands.append((self.number(band[key], f"{where}.{key}"), self.points(band["points"], f"{where}.points",
-                                                                              maximum)))
+            bands.append(
+                (
+                    self.number(band[key], f"{where}.{key}"),
+                    self.points(band["points"], f"{where}.points", maximum),
+                )
+            )
         limits = [b[0] for b in bands]
         if limits != sorted(limits, reverse=not lower) or len(set(limits)) != len(limits):
             raise RulesetError(f"{path}.bands", "bands must be listed best first, with distinct limits")
@@ -303,14 +333,16 @@ class _Compiler:
         if kind == "band":
             index, metric = self.metric(spec.get("metric"), f"{path}.metric")
             bands, otherwise, lower = self.bands(spec, path, maximum)
-            return Band(spec, cat, index, metric, bands, otherwise, lower, self.inclusive)
+            return self.track(Band(spec, cat, index, metric, bands, otherwise, lower, self.inclusive))
         if kind == "max_of":
             parts = []
             for i, part in enumerate(spec.get("parts") or []):
                 where = f"{path}.parts[{i}]"
                 index, metric = self.metric(part.get("metric"), f"{where}.metric")
                 bands, otherwise, lower = self.bands(part, where, maximum)
-                parts.append(Band(spec, cat, index, metric, bands, otherwise, lower, self.inclusive))
+                parts.append(
+                    self.track(Band(spec, cat, index, metric, bands, otherwise, lower, self.inclusive))
+                )
             if not parts:
                 raise RulesetError(f"{path}.parts", "must be a non-empty list")
             return MaxOf(spec, cat, parts)
@@ -321,7 +353,7 @@ class _Compiler:
                 raise RulesetError(f"{path}.step", "must be greater than 0")
             per = self.points(spec.get("points_per_step"), f"{path}.points_per_step", maximum)
             cap = self.points(spec.get("cap", maximum), f"{path}.cap", maximum)
-            return Step(spec, cat, index, metric, step, per, cap)
+            return self.track(Step(spec, cat, index, metric, step, per, cap))
         if kind == "count":
             items = spec.get("items")
             if not isinstance(items, list) or not items:
@@ -337,7 +369,7 @@ class _Compiler:
             if not isinstance(table, dict) or not table:
                 raise RulesetError(f"{path}.table", "must be a non-empty object")
             table = {k: self.points(v, f"{path}.table.{k}", maximum) for k, v in table.items()}
-            return Lookup(spec, cat, index, metric, table)
+            return self.track(Lookup(spec, cat, index, metric, table))
         if kind == "first_match":
             here = (spec["code"], spec["source"], spec["confidence"])
             cases = []
@@ -345,16 +377,26 @@ class _Compiler:
                 where = f"{path}.cases[{i}]"
                 if not isinstance(case, dict) or "when" not in case or "value" not in case:
                     raise RulesetError(where, "each case needs 'when', 'points' and 'value'")
-                cases.append((self.leaf(case["when"], f"{where}.when", here),
-                               self.points(case.get("points"), f"{where}.points", maximum), str(case["value"])))
+                cases.append(
+                    (
+                        self.leaf(case["when"], f"{where}.when", here),
+                        self.points(case.get("points"), f"{where}.points", maximum),
+                        str(case["value"]),
+                    )
+                )
             if not cases:
                 raise RulesetError(f"{path}.cases", "must be a non-empty list")
             otherwise = spec.get("else", {"points": 0, "value": "none"})
-            return FirstMatch(spec, cat, cases, self.points(otherwise.get("points", 0), f"{path}.else.points",
-                                                            maximum), str(otherwise.get("value", "none")))
+            return FirstMatch(
+                spec,
+                cat,
+                cases,
+                self.points(otherwise.get("points", 0), f"{path}.else.points", maximum),
+                str(otherwise.get("value", "none")),
+            )
         if kind == "input":
             index, metric = self.metric(spec.get("metric"), f"{path}.metric")
-            return Input(spec, cat, index, metric)
+            return self.track(Input(spec, cat, index, metric))
         raise RulesetError(f"{path}.kind", f"unknown indicator kind {kind!r}")
 
     # --- tiers -----------------------------------------------------------------------------------------
@@ -404,8 +446,10 @@ class _Compiler:
                 categories.append((cat["code"], cap, minimum))
             if not categories:
                 raise RulesetError(f"{path}.categories", "a scored tier needs categories")
-            indicators = [self.indicator(ind, f"{path}.indicators[{i}]", cat_index)
-                          for i, ind in enumerate(spec.get("indicators") or [])]
+            indicators = [
+                self.indicator(ind, f"{path}.indicators[{i}]", cat_index)
+                for i, ind in enumerate(spec.get("indicators") or [])
+            ]
             if not indicators:
                 raise RulesetError(f"{path}.indicators", "a scored tier needs indicators")
             mark = spec.get("pass_mark")
@@ -417,8 +461,20 @@ class _Compiler:
                 node = self.node(rule, f"{path}.direct[{i}]", "new")
                 if node is not None:
                     direct.append(node)
-        return CompiledTier(code, spec.get("title", code), kind, source, tuple(prerequisites), compiled["new"],
-                            compiled["rereview"], tuple(indicators), tuple(categories), pass_mark, tuple(direct), spec)
+        return CompiledTier(
+            code,
+            spec.get("title", code),
+            kind,
+            source,
+            tuple(prerequisites),
+            compiled["new"],
+            compiled["rereview"],
+            tuple(indicators),
+            tuple(categories),
+            pass_mark,
+            tuple(direct),
+            spec,
+        )
 
     def compile(self) -> Ruleset:
         data = self.data
@@ -441,20 +497,37 @@ class _Compiler:
         for code, tier in tiers.items():
             missing = [t for t in _dependencies(tier) if t not in tiers]
             if missing:
-                raise RulesetError(f"tiers.{code}", f"depends on tiers the ruleset lacks: {', '.join(missing)}")
+                raise RulesetError(
+                    f"tiers.{code}", f"depends on tiers the ruleset lacks: {', '.join(missing)}"
+                )
         self.metric("size_class", "size_class")
+        plain = [name for name in self.metric_order if METRICS[name].path is not None]
+        derived = [name for name in self.metric_order if METRICS[name].path is None]
         fns = []
-        for name in self.metric_order:
+        for name in derived:
             options = self.metric_options.get(name, {})
             method = options.get("method", "arithmetic") if isinstance(options, dict) else None
             if method not in ("arithmetic", "compound"):
                 raise RulesetError(f"metric_options.{name}.method", "must be 'arithmetic' or 'compound'")
             fns.append(METRICS[name].make(options))
-        return Ruleset(copy.deepcopy(data), tiers, tuple(self.metric_order), tuple(fns), effective)
+        order = plain + derived
+        final = {name: position for position, name in enumerate(order)}
+        for obj in self.indexed:
+            obj.index = final[obj.metric.name]
+        for tier in tiers.values():
+            tier.finalize()
+        return Ruleset(
+            copy.deepcopy(data),
+            tiers,
+            tuple(order),
+            tuple(METRICS[n].path for n in plain),
+            tuple(fns),
+            effective,
+        )
 
 
 def ruleset_from_dict(data: dict[str, Any]) -> Ruleset:
-    """Compile ruleset data (a built-in file, or a version stored in the database); raises ``RulesetError``."""
+    """Compile ruleset data (a built-in file, or a version stored in the database); ``RulesetError``."""
     return _Compiler(data).compile()
 
 

@@ -28,21 +28,30 @@ def _table() -> dict[str, tuple[tuple[str, int | None, Decimal | None], ...]]:
     return table
 
 
+def size_steps(sector: str) -> tuple[tuple[str, int | None, Decimal | None], ...]:
+    """(class, minimum employees, minimum revenue), large first; the sector is already validated."""
+    return _table()[sector]
+
+
 def known_sectors() -> frozenset[str]:
     """The sector keys a profile may use."""
     return frozenset(_table())
 
 
 def size_class(sector: str, employees: int, operating_revenue: Decimal | int | str) -> str:
-    """``micro`` | ``small`` | ``medium`` | ``large`` by 300号: a class needs every listed figure at or above it.
+    """``micro`` | ``small`` | ``medium`` | ``large`` by 300号: a class needs every listed figure reached.
 
     So an industrial firm is large only with ≥1000 employees *and* ≥40,000万 revenue, and an SME otherwise.
     """
     steps = _table().get(sector)
     if steps is None:
-        raise ProfileError("enterprise.sector", f"unknown sector {sector!r}; known: {', '.join(sorted(_table()))}")
+        raise ProfileError(
+            "enterprise.sector", f"unknown sector {sector!r}; known: {', '.join(sorted(_table()))}"
+        )
     revenue = operating_revenue if isinstance(operating_revenue, Decimal) else Decimal(str(operating_revenue))
     for cls, min_employees, min_revenue in steps:
-        if (min_employees is None or employees >= min_employees) and (min_revenue is None or revenue >= min_revenue):
+        if (min_employees is None or employees >= min_employees) and (
+            min_revenue is None or revenue >= min_revenue
+        ):
             return cls
     return "micro"

@@ -25,12 +25,16 @@ def test_advice_is_absent_unless_asked_and_only_for_tiers_not_passed():
 def test_example_b_innovative_needs_only_five_percent_growth():
     data = example("B")["profile"]
     advice = evaluate(data, "miit-2022", advice=True).tiers["innovative_sme"].advice
-    assert advice == [{
-        "code": "main_growth",
-        "message": "main-business revenue growth -4.00% → 5.00% adds 10 points",
-        "from": "-4.00", "to": "5.00", "points_gained": 10,
-        "set": {"financials[year=2025].main_business_revenue": "7875"},
-    }]
+    assert advice == [
+        {
+            "code": "main_growth",
+            "message": "main-business revenue growth -4.00% → 5.00% adds 10 points",
+            "from": "-4.00",
+            "to": "5.00",
+            "points_gained": 10,
+            "set": {"financials[year=2025].main_business_revenue": "7875"},
+        }
+    ]
     assert evaluate(_apply(data, advice), "miit-2022").tiers["innovative_sme"].passed
 
 

@@ -11,24 +11,79 @@ from evaluation.engine import evaluate, load_ruleset
 
 # Indicator points per example, as in the tables of criteria.md §9.
 INNOVATIVE = {
-    "A": {"ip": 15, "rd_ratio": 20, "main_growth": 20, "debt_ratio": 10, "product_field": 10, "main_share": 20},
+    "A": {
+        "ip": 15,
+        "rd_ratio": 20,
+        "main_growth": 20,
+        "debt_ratio": 10,
+        "product_field": 10,
+        "main_share": 20,
+    },
     "B": {"ip": 20, "rd_ratio": 20, "main_growth": 0, "debt_ratio": 5, "product_field": 5, "main_share": 20},
     "C": {"ip": 0, "rd_ratio": 20, "main_growth": 20, "debt_ratio": 10, "product_field": 5, "main_share": 5},
     "D": {"ip": 0, "rd_ratio": 20, "main_growth": 10, "debt_ratio": 5, "product_field": 5, "main_share": 20},
 }
 SPECIALISED = {
-    "A": {"main_share": 5, "main_growth_2y": 10, "niche_years": 3, "product_field": 3, "digital_level": 5,
-          "quality": 5, "net_margin": 10, "debt_ratio": 5, "local_feature": 8, "ip": 8, "rd_input": 8,
-          "rd_staff_share": 3, "rd_institution": 4},
-    "B": {"main_share": 5, "main_growth_2y": 2, "niche_years": 5, "product_field": 0, "digital_level": 3,
-          "quality": 3, "net_margin": 2, "debt_ratio": 3, "local_feature": 5, "ip": 10, "rd_input": 8,
-          "rd_staff_share": 3, "rd_institution": 0},
-    "C": {"main_share": 0, "main_growth_2y": 10, "niche_years": 1, "product_field": 0, "digital_level": 0,
-          "quality": 0, "net_margin": 0, "debt_ratio": 5, "local_feature": 0, "ip": 0, "rd_input": 10,
-          "rd_staff_share": 5, "rd_institution": 0},
-    "D": {"main_share": 3, "main_growth_2y": 8, "niche_years": 1, "product_field": 0, "digital_level": 5,
-          "quality": 3, "net_margin": 10, "debt_ratio": 0, "local_feature": 5, "ip": 0, "rd_input": 4,
-          "rd_staff_share": 3, "rd_institution": 2},
+    "A": {
+        "main_share": 5,
+        "main_growth_2y": 10,
+        "niche_years": 3,
+        "product_field": 3,
+        "digital_level": 5,
+        "quality": 5,
+        "net_margin": 10,
+        "debt_ratio": 5,
+        "local_feature": 8,
+        "ip": 8,
+        "rd_input": 8,
+        "rd_staff_share": 3,
+        "rd_institution": 4,
+    },
+    "B": {
+        "main_share": 5,
+        "main_growth_2y": 2,
+        "niche_years": 5,
+        "product_field": 0,
+        "digital_level": 3,
+        "quality": 3,
+        "net_margin": 2,
+        "debt_ratio": 3,
+        "local_feature": 5,
+        "ip": 10,
+        "rd_input": 8,
+        "rd_staff_share": 3,
+        "rd_institution": 0,
+    },
+    "C": {
+        "main_share": 0,
+        "main_growth_2y": 10,
+        "niche_years": 1,
+        "product_field": 0,
+        "digital_level": 0,
+        "quality": 0,
+        "net_margin": 0,
+        "debt_ratio": 5,
+        "local_feature": 0,
+        "ip": 0,
+        "rd_input": 10,
+        "rd_staff_share": 5,
+        "rd_institution": 0,
+    },
+    "D": {
+        "main_share": 3,
+        "main_growth_2y": 8,
+        "niche_years": 1,
+        "product_field": 0,
+        "digital_level": 5,
+        "quality": 3,
+        "net_margin": 10,
+        "debt_ratio": 0,
+        "local_feature": 5,
+        "ip": 0,
+        "rd_input": 4,
+        "rd_staff_share": 3,
+        "rd_institution": 2,
+    },
 }
 ROUTES = {  # (innovative route, specialised route)
     "A": ("score", "score"),
@@ -82,18 +137,26 @@ def test_example_a_shows_derived_values_as_in_the_spec(ruleset):
     result = evaluate(example("A")["profile"], ruleset)
     assert result.size_class == "small"
     innovative = {i["code"]: i["value"] for i in result.tiers["innovative_sme"].indicators}
-    assert innovative == {"ip": "class_i_self_developed", "rd_ratio": "8.50%", "main_growth": "18.75%",
-                          "debt_ratio": "45.00%", "product_field": "strategic_emerging", "main_share": "95.00%"}
+    assert innovative == {
+        "ip": "class_i_self_developed",
+        "rd_ratio": "8.50%",
+        "main_growth": "18.75%",
+        "debt_ratio": "45.00%",
+        "product_field": "strategic_emerging",
+        "main_share": "95.00%",
+    }
     specialised = {i["code"]: i["value"] for i in result.tiers["specialised_sme"].indicators}
     assert specialised["main_growth_2y"] == "16.52%"
     assert result.tiers["specialised_sme"].prerequisites == [
-        {"tier": "innovative_sme", "met": True, "via": "evaluated"}]
+        {"tier": "innovative_sme", "met": True, "via": "evaluated"}
+    ]
 
 
 def test_example_a_little_giant_names_the_national_share(ruleset):
     little_giant = evaluate(example("A")["profile"], ruleset).tiers["little_giant"]
     assert {"code": "national_share", "message": "national niche market share 6% is below 10%"} in [
-        dict(u) for u in little_giant.unmet]
+        dict(u) for u in little_giant.unmet
+    ]
     innovation = next(u for u in little_giant.unmet if u["code"] == "innovation")
     assert "equity financing over the last 2 years (万元) 0 is below 8000" in innovation["message"]
 
@@ -134,8 +197,14 @@ def test_example_d_fails_with_exclusive_boundaries(ruleset):
     from evaluation.engine import ruleset_from_dict
 
     strict = evaluate(example("D")["profile"], ruleset_from_dict(data)).tiers["innovative_sme"]
-    assert _points(strict) == {"ip": 0, "rd_ratio": 15, "main_growth": 5, "debt_ratio": 0, "product_field": 5,
-                               "main_share": 15}
+    assert _points(strict) == {
+        "ip": 0,
+        "rd_ratio": 15,
+        "main_growth": 5,
+        "debt_ratio": 0,
+        "product_field": 5,
+        "main_share": 15,
+    }
     assert strict.status == "failed"
 
 

@@ -49,8 +49,10 @@ def test_example_a_is_pending_for_specialised_sme_under_2026():
 
 
 def test_little_giant_growth_is_not_checked_at_re_review():
-    data = with_changes(star(), {f"{F25}.operating_revenue": 41000, f"{F25}.main_business_revenue": 40000,
-                                 f"{F25}.rd_expense": 2000})
+    data = with_changes(
+        star(),
+        {f"{F25}.operating_revenue": 41000, f"{F25}.main_business_revenue": 40000, f"{F25}.rd_expense": 2000},
+    )
     new = evaluate(data, "miit-2026").tiers["little_giant"]
     assert unmet_codes(new) == ["revenue_growth_2y"]
     again = evaluate(data, "miit-2026", rereview=True).tiers["little_giant"]
@@ -79,13 +81,21 @@ def test_hidden_champion_2026_excludes_holders_except_at_re_review():
 
 
 def test_hidden_champion_2026_re_review_keeps_its_listed_conditions_only():
-    data = with_changes(star(), {"enterprise.established_year": 2020, "quality.international_cert": False,
-                                 f"{F24}.operating_revenue": 52000})
+    data = with_changes(
+        star(),
+        {
+            "enterprise.established_year": 2020,
+            "quality.international_cert": False,
+            f"{F24}.operating_revenue": 52000,
+        },
+    )
     new = evaluate(data, "miit-2026").tiers["hidden_champion"]
     assert unmet_codes(new) == ["operating_years", "revenue_grew", "international_cert"]
     assert evaluate(data, "miit-2026", rereview=True).tiers["hidden_champion"].passed
     weak = with_changes(data, {"ip.invention_patents_applied": 3})
-    assert unmet_codes(evaluate(weak, "miit-2026", rereview=True).tiers["hidden_champion"]) == ["invention_patents"]
+    assert unmet_codes(evaluate(weak, "miit-2026", rereview=True).tiers["hidden_champion"]) == [
+        "invention_patents"
+    ]
 
 
 def test_hidden_champion_debt_limit_moved_from_70_to_75():
@@ -94,8 +104,9 @@ def test_hidden_champion_debt_limit_moved_from_70_to_75():
     assert evaluate(data, "miit-2026").tiers["hidden_champion"].passed
 
 
-@pytest.mark.parametrize("tier", ["innovative_sme", "specialised_sme", "hidden_champion", "little_giant",
-                                  "single_champion"])
+@pytest.mark.parametrize(
+    "tier", ["innovative_sme", "specialised_sme", "hidden_champion", "little_giant", "single_champion"]
+)
 def test_every_2026_tier_passes_for_the_star_and_fails_for_example_b(tier):
     assert evaluate(star(), "miit-2026").tiers[tier].passed
     failed = evaluate(example("B")["profile"], "miit-2026").tiers[tier]

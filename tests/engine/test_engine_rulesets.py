@@ -38,12 +38,15 @@ def test_built_in_rulesets_and_their_metadata():
     assert load_ruleset("miit-2022") is load_ruleset("miit-2022")  # compiled once
 
 
-@pytest.mark.parametrize(("day", "code"), [
-    (datetime.date(2022, 8, 1), "miit-2022"),
-    (datetime.date(2026, 3, 31), "miit-2022"),
-    (datetime.date(2026, 4, 1), "miit-2026"),
-    (datetime.date(2030, 1, 1), "miit-2026"),
-])
+@pytest.mark.parametrize(
+    ("day", "code"),
+    [
+        (datetime.date(2022, 8, 1), "miit-2022"),
+        (datetime.date(2026, 3, 31), "miit-2022"),
+        (datetime.date(2026, 4, 1), "miit-2026"),
+        (datetime.date(2030, 1, 1), "miit-2026"),
+    ],
+)
 def test_ruleset_in_force_on_a_date(day, code):
     assert ruleset_for_date(day) == code
 
@@ -62,8 +65,12 @@ def test_a_draft_copy_with_pass_mark_65():
     assert evaluate(example("A")["profile"], draft).tiers["innovative_sme"].passed
     d_result = evaluate(example("D")["profile"], draft).tiers["innovative_sme"]
     assert d_result.score == 60 and d_result.status == "failed"
-    assert {"code": "score", "message": "score 60 is below the pass mark 65"} in [dict(u) for u in d_result.unmet]
-    assert evaluate(example("D")["profile"], "miit-2022").tiers["innovative_sme"].passed  # the original is intact
+    assert {"code": "score", "message": "score 60 is below the pass mark 65"} in [
+        dict(u) for u in d_result.unmet
+    ]
+    assert (
+        evaluate(example("D")["profile"], "miit-2022").tiers["innovative_sme"].passed
+    )  # the original is intact
 
 
 def test_ruleset_data_is_a_copy():
@@ -74,11 +81,18 @@ def test_ruleset_data_is_a_copy():
 
 def test_little_giant_rd_total_window_is_data():
     """The '研发费用总额3000万元' reading (2-year total, U) can be switched to last year's R&D only."""
-    changes = {"financials[2025].operating_revenue": 4000, "financials[2025].main_business_revenue": 3900,
-               "financials[2025].rd_expense": 1000, "financials[2024].operating_revenue": 3000,
-               "financials[2024].main_business_revenue": 2900, "financials[2024].rd_expense": 2000,
-               "financials[2023].operating_revenue": 2500, "financials[2023].main_business_revenue": 2400,
-               "equity_financing.last_2y": 8000, "rd_staff": 450}
+    changes = {
+        "financials[2025].operating_revenue": 4000,
+        "financials[2025].main_business_revenue": 3900,
+        "financials[2025].rd_expense": 1000,
+        "financials[2024].operating_revenue": 3000,
+        "financials[2024].main_business_revenue": 2900,
+        "financials[2024].rd_expense": 2000,
+        "financials[2023].operating_revenue": 2500,
+        "financials[2023].main_business_revenue": 2400,
+        "equity_financing.last_2y": 8000,
+        "rd_staff": 450,
+    }
     data = with_changes(star(), changes)
     assert evaluate(data, "miit-2022").tiers["little_giant"].passed
     rules = load_ruleset("miit-2022").data
@@ -101,30 +115,50 @@ def _walk(node, path=""):
 def test_every_rule_and_indicator_in_the_files_carries_source_and_confidence(name):
     data = json.loads((RULESET_DIR / name).read_text(encoding="utf-8"))
     for path, node in _walk(data["tiers"]):
-        top_level = path.count(".") == 3 and path.split(".")[2] in ("rules", "indicators", "direct", "categories")
+        top_level = path.count(".") == 3 and path.split(".")[2] in (
+            "rules",
+            "indicators",
+            "direct",
+            "categories",
+        )
         is_rule = ("code" in node or "kind" in node) and top_level or "pass_mark" in path.split(".")[-1:]
         if is_rule and "ref" not in node:
             assert node.get("source"), path
             assert node.get("confidence") in ("V", "V1", "U"), path
 
 
-@pytest.mark.parametrize(("mutate", "field"), [
-    (lambda d: d["tiers"]["innovative_sme"]["indicators"][1].update(metric="rd_ratoi"),
-     "tiers.innovative_sme.indicators[1].metric"),
-    (lambda d: d["tiers"]["innovative_sme"]["indicators"][1]["bands"].reverse(),
-     "tiers.innovative_sme.indicators[1].bands"),
-    (lambda d: d["tiers"]["innovative_sme"]["indicators"][1]["bands"][0].update(points=25),
-     "tiers.innovative_sme.indicators[1].bands[0].points"),
-    (lambda d: d["tiers"]["innovative_sme"]["indicators"][1].pop("source"),
-     "tiers.innovative_sme.indicators[1].source"),
-    (lambda d: d["tiers"]["little_giant"]["rules"][3].update(op="~"), "tiers.little_giant.rules[3].op"),
-    (lambda d: d["tiers"]["little_giant"]["prerequisites"][0].update(tier="single_champion"),
-     "tiers.little_giant.prerequisites[0].tier"),
-    (lambda d: d.update(effective_from="soon"), "effective_from"),
-    (lambda d: d["metric_options"]["main_growth_2y"].update(method="geometric"),
-     "metric_options.main_growth_2y.method"),
-    (lambda d: d["tiers"].update(gazelle={}), "tiers.gazelle"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (
+            lambda d: d["tiers"]["innovative_sme"]["indicators"][1].update(metric="rd_ratoi"),
+            "tiers.innovative_sme.indicators[1].metric",
+        ),
+        (
+            lambda d: d["tiers"]["innovative_sme"]["indicators"][1]["bands"].reverse(),
+            "tiers.innovative_sme.indicators[1].bands",
+        ),
+        (
+            lambda d: d["tiers"]["innovative_sme"]["indicators"][1]["bands"][0].update(points=25),
+            "tiers.innovative_sme.indicators[1].bands[0].points",
+        ),
+        (
+            lambda d: d["tiers"]["innovative_sme"]["indicators"][1].pop("source"),
+            "tiers.innovative_sme.indicators[1].source",
+        ),
+        (lambda d: d["tiers"]["little_giant"]["rules"][3].update(op="~"), "tiers.little_giant.rules[3].op"),
+        (
+            lambda d: d["tiers"]["little_giant"]["prerequisites"][0].update(tier="single_champion"),
+            "tiers.little_giant.prerequisites[0].tier",
+        ),
+        (lambda d: d.update(effective_from="soon"), "effective_from"),
+        (
+            lambda d: d["metric_options"]["main_growth_2y"].update(method="geometric"),
+            "metric_options.main_growth_2y.method",
+        ),
+        (lambda d: d["tiers"].update(gazelle={}), "tiers.gazelle"),
+    ],
+)
 def test_invalid_ruleset_data_names_the_path(mutate, field):
     data = copy.deepcopy(load_ruleset("miit-2022").data)
     mutate(data)
@@ -137,6 +171,8 @@ def test_the_engine_never_imports_django():
     for path in ENGINE_DIR.glob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert "import django" not in text and "from django" not in text, path.name
-    code = ("import sys, evaluation.engine as e; e.evaluate(e.parse_profile(%r), 'miit-2022'); "
-            "assert not any(m.split('.')[0] == 'django' for m in sys.modules)") % (profile("A"),)
+    code = (
+        f"import sys, evaluation.engine as e; e.evaluate(e.parse_profile({profile('A')!r}), 'miit-2022'); "
+        "assert not any(m.split('.')[0] == 'django' for m in sys.modules)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ENGINE_DIR.parents[1])

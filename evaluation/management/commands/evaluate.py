@@ -24,8 +24,14 @@ class Command(BaseCommand):
         from evaluation.cli import CliError, run
 
         try:
-            output = run(options["file"], ruleset=options["ruleset"], fmt=options["format"], stdin=sys.stdin,
-                         rereview=options["rereview"], advice=options["advice"])
+            output = run(
+                options["file"],
+                ruleset=options["ruleset"],
+                fmt=options["format"],
+                stdin=sys.stdin,
+                rereview=options["rereview"],
+                advice=options["advice"],
+            )
         except CliError as exc:
             raise CommandError(str(exc), returncode=exc.exit_code) from None
         self.stdout.write(output, ending="")
