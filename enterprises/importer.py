@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -645,7 +645,13 @@ def import_figures(rows: list[list[Any]], *, dry_run: bool = False) -> ImportRes
     planned = importer.plan()
     importer.result.dry_run = dry_run
     if importer.result.ok and not dry_run:
-        importer.write(planned)
+        try:
+            importer.write(planned)
+        except IntegrityError as exc:
+            # Another writer changed the same enterprises between validation and writing; nothing was written.
+            importer.result.errors.append(RowError(0, "", _(
+                "The registry changed while importing (%(error)s); nothing was imported, please try again."
+            ) % {"error": exc}))
     return importer.result
 
 

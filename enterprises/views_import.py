@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from pathlib import Path
 
 from django import forms
@@ -37,8 +38,13 @@ class ImportForm(forms.Form):
 
 
 def _pending_dir() -> Path:
+    """Uploaded files waiting for confirmation; those left unconfirmed for a day are removed."""
     folder = Path(settings.MEDIA_ROOT) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
+    stale = time.time() - 24 * 3600
+    for old in folder.iterdir():
+        if TOKEN.match(old.name) and old.stat().st_mtime < stale:
+            old.unlink(missing_ok=True)
     return folder
 
 
