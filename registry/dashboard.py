@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from enterprises.models import Region, Tier
-from enterprises.roles import reviewer_of, sees_everything, visible_enterprises
+from enterprises.roles import region_q, reviewer_of, sees_everything, visible_enterprises
 
 from .models import Application, ApplicationStatus, Certification, DemotionProposal, DemotionStatus
 
@@ -82,10 +82,7 @@ def resolve_scope(user: Any, city: str | None = None) -> Scope:
 def _scoped(queryset: Any, user: Any, scope: Scope, prefix: str = "enterprise") -> Any:
     queryset = visible_enterprises(queryset, user, prefix=prefix)
     if scope.region is not None:
-        code = scope.region.code
-        from enterprises.roles import region_q
-
-        queryset = queryset.filter(region_q(code, f"{prefix}__region"))
+        queryset = queryset.filter(region_q(scope.region.code, f"{prefix}__region"))
     return queryset
 
 
