@@ -202,6 +202,21 @@ REGISTRY = {
     },
     # Certifications expiring within this many days are listed on the dashboard.
     "EXPIRING_WITHIN_DAYS": 90,
+    # The review stages each tier passes through after submission (criteria.md §1.7, §2.6, §3.4, §4.4, §5.1).
+    # The last stage is "publicity" (then certified) or "recommended" (national tiers: MIIT decides).
+    "STAGES": {
+        "innovative_sme": ["city_review", "provincial_review", "publicity"],
+        "specialised_sme": ["county_review", "city_review", "provincial_review", "publicity"],
+        "hidden_champion": ["county_review", "city_review", "provincial_review", "publicity"],
+        "little_giant": ["county_review", "city_review", "provincial_review", "recommended"],
+        "single_champion": ["county_review", "city_review", "provincial_review", "recommended"],
+    },
+    # Tier -> the tier that must be held first, and whether applying for both together is allowed (Zhejiang
+    # allows it for the specialised SME: criteria.md §2.1; the little giant needs it held: §4.1).
+    "PREREQUISITES": {
+        "specialised_sme": {"tier": "innovative_sme", "together": True},
+        "little_giant": {"tier": "specialised_sme", "together": False},
+    },
 }
 
 LOGGING = {

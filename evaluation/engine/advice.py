@@ -3,10 +3,10 @@
 For a threshold the change is its target ("R&D ratio 2.40% → 3.00%"); for a scored tier a small dynamic
 programme picks the cheapest set of indicator band improvements that reaches the pass mark and every category
 minimum, where "cheap" is how far each figure has to move (relative change of an amount; one step per
-certificate, IP item or institution level). Each change names the profile field to set (``set``), so a caller
-can apply it (``apply_changes``); the engine re-evaluates after applying and plans again if one change undid
-another (raising revenue lowers ratios). What cannot be changed (history, records, the MIIT platform's score)
-is listed as a note without ``set``.
+certificate, IP item or institution level). Each change names the profile fields to set (``set``); the sets
+of one tier's advice are meant together (merged, they give a valid profile for ``apply_changes``). The engine
+re-evaluates after applying them and plans again if one change undid another (raising revenue lowers ratios).
+What cannot be changed (history, records, the MIIT platform's score) is listed as a note without ``set``.
 
 Advice is computed only on request; it evaluates the profile several times and is not meant for bulk runs.
 """

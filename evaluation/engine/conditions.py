@@ -54,6 +54,15 @@ class Finding(Mapping):
     def to_dict(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}
 
+    def __reduce__(self):  # pickled / copied as its rendered text, without the rule objects behind it
+        return (_rendered, (self.code, self.message))
+
+
+def _rendered(code: str, message: str) -> Finding:
+    finding = Finding(code, "", {})
+    finding._message = message
+    return finding
+
 
 class LazyFinding(Finding):
     """A finding whose text is worked out only if somebody reads it (most results are never rendered)."""
@@ -105,6 +114,9 @@ class LazyList(Sequence):
 
     def __repr__(self) -> str:
         return repr(self._list())
+
+    def __reduce__(self):
+        return (list, (self._list(),))
 
 
 class _Joined:

@@ -313,6 +313,9 @@ class IndicatorResult(Mapping):
     def __repr__(self) -> str:
         return f"IndicatorResult({self.code!r}, points={self.points!r}, value={self.value!r})"
 
+    def __reduce__(self):
+        return (dict, (self.to_dict(),))
+
     def to_dict(self) -> dict[str, Any]:
         ind = self.indicator
         return {
@@ -350,6 +353,9 @@ class IndicatorList(Sequence):
 
     def __repr__(self) -> str:
         return repr(list(self))
+
+    def __reduce__(self):  # pickled / copied as plain dicts, without the compiled indicators
+        return (list, ([item.to_dict() for item in self],))
 
 
 __all__ = [

@@ -77,20 +77,20 @@ class Ruleset:
 
     def plan(self, tiers: Any = None) -> tuple[tuple[str, ...], frozenset[str]]:
         """(tiers to evaluate in ladder order incl. what they depend on, tiers to report)."""
-        key = None if tiers is None else tuple(tiers)
+        if isinstance(tiers, str):
+            raise UnknownTier("must be a list of tier codes, not a string")
+        key = None if tiers is None else tuple(tiers)  # any iterable, read once
         plan = self._plans.get(key)
         if plan is not None:
             return plan
-        if tiers is None:
+        if key is None:
             wanted = frozenset(self.tiers)
         else:
-            if isinstance(tiers, str):
-                raise UnknownTier("must be a list of tier codes, not a string")
-            for code in tiers:
+            for code in key:
                 if code not in self.tiers:
                     known = ", ".join(self.tiers)
                     raise UnknownTier(f"unknown tier {code!r} in ruleset {self.code}; known: {known}")
-            wanted = frozenset(tiers)
+            wanted = frozenset(key)
         needed = set(wanted)
         for code in reversed(TIER_CODES):
             if code in needed:

@@ -36,6 +36,9 @@ class Prerequisite(Mapping):
     def __len__(self) -> int:
         return 3
 
+    def __reduce__(self):
+        return (dict, (dict(self),))
+
 
 class DirectMet(Mapping):
     """A direct-qualification condition that holds: ``{"code", "message", "source"}``."""
@@ -76,6 +79,9 @@ class DirectMet(Mapping):
 
     def __len__(self) -> int:
         return 3
+
+    def __reduce__(self):
+        return (dict, (dict(self),))
 
 
 class CompiledTier:

@@ -214,3 +214,14 @@ def test_local_copies_match_the_shared_examples(name):
     shared = json.loads((SHARED_EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
     local = json.loads((LOCAL_EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
     assert shared == local
+
+
+@pytest.mark.parametrize("name", "ABCD")
+def test_results_survive_pickling_and_deep_copies(ruleset, name):
+    import copy
+    import pickle
+
+    result = evaluate(example(name)["profile"], ruleset, advice=True)
+    expected = result.to_dict()
+    assert pickle.loads(pickle.dumps(result)).to_dict() == expected
+    assert copy.deepcopy(result).to_dict() == expected

@@ -94,3 +94,19 @@ def test_applying_the_advice_makes_a_scored_tier_pass(code, tier):
 
     check()
     assert len(checked) >= 20, f"only {len(checked)} failing profiles had fully applicable advice"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(profile_dicts(holes=True), st.sampled_from(RULESETS), st.booleans())
+def test_advice_is_given_for_every_tier_not_passed_and_never_crashes(data, code, rereview):
+    result = evaluate(data, code, rereview=rereview, advice=True)
+    for tier in result.tiers.values():
+        if tier.passed:
+            assert tier.advice is None
+            continue
+        assert tier.advice, tier.tier
+        changes = {}
+        for item in tier.advice:
+            assert item["code"] and item["message"]
+            changes.update(item.get("set", {}))
+        apply_changes(parse_profile(data), changes)  # the changes together are a valid profile edit
