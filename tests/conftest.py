@@ -62,16 +62,25 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     }
 
 
+# Tests read in English unless they ask for Chinese. The site's default is zh-hans, and the compiled catalogue
+# translates every message; so that assertions on English text hold whatever is translated:
+# - code called directly (services, validators, commands) runs with English active;
+# - the ``client`` and ``api_client`` fixtures send ``Accept-Language: en`` (a request's own header or the
+#   language cookie still wins). Tests of the Chinese default use a bare ``django.test.Client()`` or send
+#   ``zh-hans``; tests of Chinese messages outside a request use ``translation.override("zh-hans")``.
 @pytest.fixture(autouse=True)
 def english_outside_requests():
-    """Code called directly (services, validators, commands) speaks English in tests, so assertions on messages
-    read the same whatever catalogue is compiled. Requests still negotiate their language through
-    LocaleMiddleware (zh-hans by default, English by Accept-Language or the switch); tests of Chinese text ask
-    for it with ``translation.override("zh-hans")`` or a request."""
     from django.utils import translation
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def client():
+    from django.test import Client
+
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
 
 
 @pytest.fixture
@@ -84,4 +93,4 @@ def artifacts_dir() -> Path:
 def api_client():
     from rest_framework.test import APIClient
 
-    return APIClient()
+    return APIClient(HTTP_ACCEPT_LANGUAGE="en")
