@@ -395,188 +395,189 @@ class FiguresImporter:
             return planned
         records = list(self._records())
         self.result.rows = len(records)
+        self._load_stored(records)
+        self._first_row_of: dict[str, int] = {}
+        self._year_rows: dict[tuple[str, int], int] = {}
+        for row, record in records:
+            self._plan_row(planned, row, record)
+        return planned
+
+    def _load_stored(self, records: list[tuple[int, dict[str, Any]]]) -> None:
+        """What the file touches that is already stored, in four queries whatever the file's length."""
         codes = {normalize_uscc(str(r.get("uscc") or "")) for _row, r in records}
-        existing = {e.uscc: e for e in Enterprise.objects.filter(uscc__in=codes)}
-        existing_ids = [e.pk for e in existing.values()]
+        self.existing = {e.uscc: e for e in Enterprise.objects.filter(uscc__in=codes)}
+        ids = [e.pk for e in self.existing.values()]
         years = set()
         for _row, r in records:
             try:
                 if not _blank(r.get("year")):
                     years.add(parse_cell(FinancialYear._meta.get_field("year"), r["year"]))
             except ValidationError:
-                pass
-        stored_fin = {
-            (f.enterprise_id, f.year): f
-            for f in FinancialYear.objects.filter(enterprise_id__in=existing_ids, year__in=years)
+                pass  # reported with its row
+        self.stored = {
+            FinancialYear: {(f.enterprise_id, f.year): f
+                            for f in FinancialYear.objects.filter(enterprise_id__in=ids, year__in=years)},
+            Declaration: {(d.enterprise_id, d.year): d
+                          for d in Declaration.objects.filter(enterprise_id__in=ids, year__in=years)},
         }
-        stored_decl = {
-            (d.enterprise_id, d.year): d
-            for d in Declaration.objects.filter(enterprise_id__in=existing_ids, year__in=years)
-        }
-        regions = set(Region.objects.values_list("code", flat=True))
-        first_row_of: dict[str, int] = {}
-        year_rows: dict[tuple[str, int], int] = {}
-        decl_fields = {f.attname: f for f in _declaration_fields()}
+        self.regions = set(Region.objects.values_list("code", flat=True))
+        self.decl_fields = {f.attname: f for f in _declaration_fields()}
 
-        for row, record in records:
-            errors: list[RowError] = []
+    def _plan_row(self, planned: _Planned, row: int, record: dict[str, Any]) -> None:
+        errors: list[RowError] = []
 
-            def fail(key: str, message: str, row: int = row, errors: list[RowError] = errors) -> None:
-                errors.append(RowError(row, self.column_label(key), message))
+        def fail(key: str, message: str) -> None:
+            errors.append(RowError(row, self.column_label(key), message))
 
-            code = normalize_uscc(str(record.get("uscc") or ""))
-            if not code:
-                fail("uscc", _("This column is required."))
-                self.result.errors.extend(errors)
-                continue
-            actions: list[str] = []
-
-            # the enterprise
-            enterprise = planned.enterprises.get(code) or existing.get(code)
-            is_new = code not in existing
-            values: dict[str, Any] = {}
-            for key in ENTERPRISE_COLUMNS:
-                if key == "uscc" or key not in record or _blank(record[key]):
-                    continue
-                attname = "region_id" if key == "region_code" else key
-                f = Enterprise._meta.get_field("region" if key == "region_code" else key)
-                try:
-                    value = str(record[key]).strip() if key == "region_code" else parse_cell(f, record[key])
-                    if key == "region_code":
-                        value = value.split(".")[0]
-                        if value not in regions:
-                            raise ValidationError(_("Unknown region code %(code)s.") % {"code": value})
-                    values[attname] = value
-                except ValidationError as exc:
-                    fail(key, " ".join(exc.messages))
-            if enterprise is None:
-                enterprise = Enterprise(uscc=code)
-                for name in ("name", "region_id", "established_year"):
-                    if name not in values:
-                        fail("region_code" if name == "region_id" else name,
-                             _("Required for an enterprise not yet in the registry."))
-            if code in planned.enterprises and code in first_row_of:
-                for attname, value in values.items():
-                    if getattr(enterprise, attname) != value:
-                        fail("region_code" if attname == "region_id" else attname,
-                             _("Differs from row %(row)s for the same enterprise.") % {"row": first_row_of[code]})
-            elif errors:
-                # Check the row's other values too, so every problem of the row is reported at once.
-                probe = copy.copy(enterprise)
-                for attname, value in values.items():
-                    setattr(probe, attname, value)
-                failed = {e.column for e in errors}
-                try:
-                    probe.full_clean(exclude=["region"], validate_unique=False, validate_constraints=False)
-                except ValidationError as exc:
-                    for name, messages in _message_list(exc).items():
-                        key = "region_code" if name == "region" else name
-                        if self.column_label(key) not in failed:
-                            for message in messages:
-                                fail(key, message)
-            else:
-                if not is_new:
-                    planned.enterprise_before.setdefault(code, snapshot(enterprise, Enterprise.audit_fields))
-                changed = [a for a, v in values.items() if getattr(enterprise, a) != v]
-                for attname in changed:
-                    setattr(enterprise, attname, values[attname])
-                try:
-                    # Region existence was checked above against one query, not one per row.
-                    enterprise.full_clean(exclude=["region"], validate_unique=False, validate_constraints=False)
-                except ValidationError as exc:
-                    for name, messages in _message_list(exc).items():
-                        key = "region_code" if name == "region" else name
-                        for message in messages:
-                            fail(key, message)
-                if is_new:
-                    actions.append("create_enterprise")
-                elif changed:
-                    actions.append("update_enterprise")
-                    planned.enterprise_changed[code] = changed
-                first_row_of[code] = row
-                planned.enterprises[code] = enterprise
-
-            # the year's figures
-            fin_given = {k: record[k] for k in FINANCIAL_COLUMNS if k in record and not _blank(record[k])}
-            decl_given = {k: record[k] for k in decl_fields if k in record and not _blank(record[k])}
-            year = None
-            if fin_given or decl_given or ("year" in record and not _blank(record["year"])):
-                try:
-                    year = parse_cell(FinancialYear._meta.get_field("year"), record.get("year"))
-                    if year is None:
-                        raise ValidationError(_("This column is required when figures are given."))
-                    if (code, year) in year_rows:
-                        raise ValidationError(_("Year %(year)s of this enterprise is already in row %(row)s.")
-                                              % {"year": year, "row": year_rows[(code, year)]})
-                    year_rows[(code, year)] = row
-                except ValidationError as exc:
-                    fail("year", " ".join(exc.messages))
-                    year = None
-            if year is not None and fin_given:
-                stored = None if is_new else stored_fin.get((enterprise.pk, year))
-                fin = FinancialYear(enterprise_id=enterprise.pk, year=year) if stored is None else stored
-                before = None if stored is None else snapshot(stored, FinancialYear.audit_fields)
-                for key in FINANCIAL_COLUMNS:
-                    if key in fin_given:
-                        try:
-                            setattr(fin, key, parse_cell(FinancialYear._meta.get_field(key), fin_given[key]))
-                        except ValidationError as exc:
-                            fail(key, " ".join(exc.messages))
-                    elif stored is None:
-                        fail(key, _("Required for a new financial year."))
-                if not any(e.column in {self.column_label(k) for k in FINANCIAL_COLUMNS} for e in errors):
-                    try:
-                        fin.full_clean(exclude=["enterprise"], validate_unique=False, validate_constraints=False)
-                    except ValidationError as exc:
-                        for name, messages in _message_list(exc).items():
-                            for message in messages:
-                                fail(name, message)
-                    after = snapshot(fin, FinancialYear.audit_fields)
-                    if stored is None:
-                        actions.append("create_financials")
-                    elif after != before:
-                        actions.append("update_financials")
-                    planned.financials[(code, year)] = fin
-                    planned.financial_before[(code, year)] = before
-            if year is not None and decl_given:
-                stored = None if is_new else stored_decl.get((enterprise.pk, year))
-                decl = Declaration(enterprise_id=enterprise.pk, year=year) if stored is None else stored
-                before = None if stored is None else snapshot(stored, Declaration.audit_fields)
-                for key, raw in decl_given.items():
-                    try:
-                        setattr(decl, key, parse_cell(decl_fields[key], raw))
-                    except ValidationError as exc:
-                        fail(key, " ".join(exc.messages))
-                if stored is None and "employees" not in decl_given:
-                    fail("employees", _("Required for a new declaration."))
-                decl_labels = {self.column_label(k) for k in (*decl_given, "employees")}
-                if not any(e.column in decl_labels for e in errors):
-                    try:
-                        decl.full_clean(exclude=["enterprise"], validate_unique=False, validate_constraints=False)
-                    except ValidationError as exc:
-                        for name, messages in _message_list(exc).items():
-                            for message in messages:
-                                fail(name, message)
-                    after = snapshot(decl, Declaration.audit_fields)
-                    if stored is None:
-                        actions.append("create_declaration")
-                    elif after != before:
-                        actions.append("update_declaration")
-                    planned.declarations[(code, year)] = decl
-                    planned.declaration_before[(code, year)] = before
-
+        code = normalize_uscc(str(record.get("uscc") or ""))
+        if not code:
+            fail("uscc", _("This column is required."))
             self.result.errors.extend(errors)
-            for action in actions:
-                kind, what = action.split("_", 1)
-                bucket = self.result.created if kind == "create" else self.result.updated
-                bucket[what] += 1
-            if not actions and not errors:
-                self.result.unchanged += 1
-            if len(self.result.preview) < MAX_PREVIEW:
-                self.result.preview.append(PreviewRow(
-                    row, code, enterprise.name, year, [str(ACTION_LABELS[a]) for a in actions]
-                ))
-        return planned
+            return
+        actions: list[str] = []
+        enterprise = self._plan_enterprise(planned, row, record, code, fail, errors, actions)
+        year = self._plan_year(row, record, code, fail)
+        if year is not None:
+            fin_given = {k: record[k] for k in FINANCIAL_COLUMNS if k in record and not _blank(record[k])}
+            decl_given = {k: record[k] for k in self.decl_fields if k in record and not _blank(record[k])}
+            if fin_given:
+                self._plan_figures(planned, FinancialYear, code, enterprise, year, fin_given, fail, errors, actions)
+            if decl_given:
+                self._plan_figures(planned, Declaration, code, enterprise, year, decl_given, fail, errors, actions)
+
+        self.result.errors.extend(errors)
+        for action in actions:
+            kind, what = action.split("_", 1)
+            bucket = self.result.created if kind == "create" else self.result.updated
+            bucket[what] += 1
+        if not actions and not errors:
+            self.result.unchanged += 1
+        if len(self.result.preview) < MAX_PREVIEW:
+            self.result.preview.append(PreviewRow(
+                row, code, enterprise.name, year, [str(ACTION_LABELS[a]) for a in actions]
+            ))
+
+    def _clean(self, obj: models.Model, exclude: list[str], fail: Any, skip: set[str] = frozenset()) -> None:
+        """The model's own validation (as in the admin and the API), reported against the file's columns.
+
+        Uniqueness and constraints are not queried row by row: the file is checked for duplicates and the
+        stored rows were loaded up front; the models' ``clean()`` repeats their check constraints.
+        """
+        try:
+            obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            for name, messages in _message_list(exc).items():
+                key = "region_code" if name == "region" else name
+                if self.column_label(key) not in skip:
+                    for message in messages:
+                        fail(key, message)
+
+    def _plan_enterprise(
+        self, planned: _Planned, row: int, record: dict[str, Any], code: str, fail: Any, errors: list[RowError],
+        actions: list[str],
+    ) -> Enterprise:
+        enterprise = planned.enterprises.get(code) or self.existing.get(code)
+        is_new = code not in self.existing
+        values: dict[str, Any] = {}
+        for key in ENTERPRISE_COLUMNS:
+            if key == "uscc" or key not in record or _blank(record[key]):
+                continue
+            try:
+                if key == "region_code":
+                    value = str(record[key]).strip().split(".")[0]
+                    if value not in self.regions:
+                        raise ValidationError(_("Unknown region code %(code)s.") % {"code": value})
+                    values["region_id"] = value
+                else:
+                    values[key] = parse_cell(Enterprise._meta.get_field(key), record[key])
+            except ValidationError as exc:
+                fail(key, " ".join(exc.messages))
+        if enterprise is None:
+            enterprise = Enterprise(uscc=code)
+            for name in ("name", "region_id", "established_year"):
+                if name not in values:
+                    fail("region_code" if name == "region_id" else name,
+                         _("Required for an enterprise not yet in the registry."))
+        if code in planned.enterprises:
+            # A later row of an enterprise already planned: its details must agree with the first row's.
+            for attname, value in values.items():
+                if getattr(enterprise, attname) != value:
+                    fail("region_code" if attname == "region_id" else attname,
+                         _("Differs from row %(row)s for the same enterprise.") % {"row": self._first_row_of[code]})
+            return enterprise
+        if errors:
+            # Check the row's other values too, so every problem of the row is reported at once.
+            probe = copy.copy(enterprise)
+            for attname, value in values.items():
+                setattr(probe, attname, value)
+            self._clean(probe, ["region"], fail, skip={e.column for e in errors})
+            return enterprise
+        if not is_new:
+            planned.enterprise_before.setdefault(code, snapshot(enterprise, Enterprise.audit_fields))
+        changed = [a for a, v in values.items() if getattr(enterprise, a) != v]
+        for attname in changed:
+            setattr(enterprise, attname, values[attname])
+        self._clean(enterprise, ["region"], fail)  # region existence was checked above against one query
+        if is_new:
+            actions.append("create_enterprise")
+        elif changed:
+            actions.append("update_enterprise")
+            planned.enterprise_changed[code] = changed
+        self._first_row_of[code] = row
+        planned.enterprises[code] = enterprise
+        return enterprise
+
+    def _plan_year(self, row: int, record: dict[str, Any], code: str, fail: Any) -> int | None:
+        """The row's figures year; None when the row carries no figures (an enterprise-only row) or is bad."""
+        given = any(k in record and not _blank(record[k]) for k in (*FINANCIAL_COLUMNS, *self.decl_fields, "year"))
+        if not given:
+            return None
+        try:
+            year = parse_cell(FinancialYear._meta.get_field("year"), record.get("year"))
+            if year is None:
+                raise ValidationError(_("This column is required when figures are given."))
+            if (code, year) in self._year_rows:
+                raise ValidationError(_("Year %(year)s of this enterprise is already in row %(row)s.")
+                                      % {"year": year, "row": self._year_rows[(code, year)]})
+        except ValidationError as exc:
+            fail("year", " ".join(exc.messages))
+            return None
+        self._year_rows[(code, year)] = row
+        return year
+
+    def _plan_figures(
+        self, planned: _Planned, model: type[FinancialYear] | type[Declaration], code: str, enterprise: Enterprise,
+        year: int, given: dict[str, Any], fail: Any, errors: list[RowError], actions: list[str],
+    ) -> None:
+        """One financial year or declaration: a new row needs its required columns, a stored one is updated."""
+        stored = self.stored[model].get((enterprise.pk, year)) if enterprise.pk else None
+        obj = model(enterprise_id=enterprise.pk, year=year) if stored is None else stored
+        before = None if stored is None else snapshot(stored, model.audit_fields)
+        errors_before = len(errors)
+        for key, raw in given.items():
+            try:
+                setattr(obj, key, parse_cell(model._meta.get_field(key), raw))
+            except ValidationError as exc:
+                fail(key, " ".join(exc.messages))
+        if stored is None:
+            required = FINANCIAL_COLUMNS if model is FinancialYear else ("employees",)
+            message = (_("Required for a new financial year.") if model is FinancialYear
+                       else _("Required for a new declaration."))
+            for key in required:
+                if key not in given:
+                    fail(key, message)
+        if len(errors) > errors_before:
+            return
+        self._clean(obj, ["enterprise"], fail)
+        what = "financials" if model is FinancialYear else "declaration"
+        if stored is None:
+            actions.append(f"create_{what}")
+        elif snapshot(obj, model.audit_fields) != before:
+            actions.append(f"update_{what}")
+        rows, befores = ((planned.financials, planned.financial_before) if model is FinancialYear
+                         else (planned.declarations, planned.declaration_before))
+        rows[(code, year)] = obj
+        befores[(code, year)] = before
 
     # writing ----------------------------------------------------------------------------------------------------
     @transaction.atomic
