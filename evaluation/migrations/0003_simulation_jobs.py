@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('enterprises', '0002_load_regions'),
-        ('evaluation', '0001_initial'),
+        ('evaluation', '0002_rescore_jobs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
