@@ -309,6 +309,7 @@ class SimulationJob(models.Model):
     summary = models.JSONField(_("summary"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    worker = models.CharField(_("worker"), max_length=200, blank=True, help_text=_("Empty: run inline."))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         verbose_name=_("created by"),

@@ -180,6 +180,8 @@ def run(job: SimulationJob, progress: Any = None) -> SimulationJob:
 def run_simulation(self: Any, job_id: int) -> dict[str, Any]:
     """The Celery job: safe to run twice (it clears the job's earlier changes and starts over)."""
     job = SimulationJob.objects.select_related("base", "candidate").get(pk=job_id)
+    if not self.request.is_eager:
+        SimulationJob.objects.filter(pk=job_id).update(worker=self.request.hostname or "")
     try:
         run(job)
     except Exception as exc:

@@ -60,6 +60,7 @@ def test_raising_the_innovative_pass_mark_to_65_drops_the_enterprises_at_60(popu
 
     assert job.status == "done"
     assert job.total == 4 and job.processed == 4 and job.skipped == 1
+    assert job.worker == ""  # Celery runs eagerly in tests: inline
     losses = {(c.enterprise_id, c.tier, c.kind) for c in job.changes.all()}
     assert losses == {
         (population["d_hangzhou"].pk, "innovative_sme", "loss"),

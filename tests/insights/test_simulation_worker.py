@@ -49,9 +49,6 @@ def test_a_simulation_runs_on_a_worker(redis_url):
         _reset_connections(app)
     assert job.status == "done", job.error
     assert job.task_id
-    import redis
-
-    # The worker stored the task's result in Redis: it really ran there, not inline.
-    assert redis.Redis.from_url(redis_url).exists(f"celery-task-meta-{job.task_id}")
+    assert job.worker  # a worker took it from the Redis queue; inline runs leave this empty
     assert job.processed == job.total == 2
     assert job.summary["per_tier"]["innovative_sme"] == {"gain": 0, "loss": 2}
