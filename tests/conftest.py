@@ -76,6 +76,37 @@ def english_outside_requests():
         yield
 
 
+@pytest.fixture(autouse=True)
+def migration_loaded_data(request: pytest.FixtureRequest) -> None:
+    """Regions and role groups come from data migrations; a transactional test that ran earlier flushed them.
+    Every transactional test (browser, real worker) starts with them reloaded, whatever ran before it."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and bool(marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    from django.contrib.auth.models import Group, Permission
+
+    from enterprises.models import Region
+    from enterprises.regions import BUNDLED_CSV, load_regions
+    from enterprises.roles import GROUP_PERMISSIONS
+
+    if not Region.objects.exists():
+        load_regions(BUNDLED_CSV)
+    if not Group.objects.filter(name__in=GROUP_PERMISSIONS).exists():
+        from django.apps import apps
+        from django.contrib.auth.management import create_permissions
+
+        for app_config in apps.get_app_configs():
+            create_permissions(app_config, verbosity=0)
+    for name, perms in GROUP_PERMISSIONS.items():
+        group, created = Group.objects.get_or_create(name=name)
+        if created:
+            for perm in perms:
+                app_label, codename = perm.split(".")
+                group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
 @pytest.fixture
 def client():
     from django.test import Client
