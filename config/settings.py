@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "enterprises",
     "evaluation",
     "registry",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -18,4 +18,5 @@ urlpatterns = [
     path("api/", include("enterprises.api.urls")),
     path("api/", include("evaluation.api.urls")),
     path("api/", include("registry.api.urls")),
+    path("", include("portal.urls")),
 ]
