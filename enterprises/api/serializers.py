@@ -99,7 +99,8 @@ def _field_for(attname: str, **overrides: Any) -> serializers.Field:
 
 
 def _group_serializer(group: str, mapping: dict[str, str]) -> type[serializers.Serializer]:
-    attrs = {key: _field_for(attname, source=attname) for key, attname in mapping.items()}
+    attrs = {key: _field_for(attname, **({"source": attname} if attname != key else {}))
+             for key, attname in mapping.items()}
     name = "".join(part.title() for part in group.split("_")) + "Serializer"
     return type(name, (serializers.Serializer,), attrs)
 
