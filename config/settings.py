@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
     "enterprises",
@@ -206,6 +207,10 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.document_error_responses",
     ],
+    # Swagger UI served by the project itself (no CDN): the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
@@ -218,6 +223,21 @@ REGISTRY = {
     "FRAUD_BAN_YEARS": 3,
     "EVIDENCE_MAX_BYTES": env.int("REGISTRY_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024),
     "EVIDENCE_EXTENSIONS": ["pdf", "png", "jpg", "jpeg", "xlsx"],
+    # The review stages each tier passes through after submission (criteria.md §1.7, §2.6, §3.4, §4.4, §5.1).
+    # The last stage is "publicity" (then certified) or "recommended" (national tiers: MIIT decides).
+    "STAGES": {
+        "innovative_sme": ["city_review", "provincial_review", "publicity"],
+        "specialised_sme": ["county_review", "city_review", "provincial_review", "publicity"],
+        "hidden_champion": ["county_review", "city_review", "provincial_review", "publicity"],
+        "little_giant": ["county_review", "city_review", "provincial_review", "recommended"],
+        "single_champion": ["county_review", "city_review", "provincial_review", "recommended"],
+    },
+    # Tier -> the tier that must be held first, and whether applying for both together is allowed (Zhejiang
+    # allows it for the specialised SME: criteria.md §2.1; the little giant needs it held: §4.1).
+    "PREREQUISITES": {
+        "specialised_sme": {"tier": "innovative_sme", "together": True},
+        "little_giant": {"tier": "specialised_sme", "together": False},
+    },
 }
 
 LOGGING = {

@@ -166,7 +166,8 @@ class AuditEntry(models.Model):
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value)
+        # Canonical text: 3000, 3000.0 and 3000.00 are the same amount and must not show as a change.
+        return format(value.normalize(), "f") if value.is_finite() else str(value)
     if isinstance(value, datetime.date | datetime.datetime):
         return value.isoformat()
     if isinstance(value, dict):
@@ -218,7 +219,7 @@ def build_entry(
         changes=diff(before, after),
         before=_jsonable(before),
         after=_jsonable(after),
-        reason=reason if reason is not None else actor.reason,
+        reason=reason or actor.reason,
         context={**actor.context, **(context or {})},
     )
 

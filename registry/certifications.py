@@ -43,3 +43,18 @@ def refresh_current_tier(enterprise_ids: Iterable[int], on: datetime.date | None
     for tier in set(changes.values()):
         Enterprise.objects.filter(pk__in=[pk for pk, t in changes.items() if t == tier]).update(current_tier=tier)
     return changes
+
+
+def grant_certification(
+    enterprise: Enterprise, tier: str, ruleset: object, granted_on: datetime.date, years: int | None = None
+) -> Certification:
+    """Record a certification (used when a review ends in certification, and for loading existing lists)."""
+    from django.conf import settings
+
+    years = years or settings.REGISTRY["CERTIFICATION_YEARS"]
+    certification = Certification.objects.create(
+        enterprise=enterprise, tier=tier, ruleset=ruleset, granted_on=granted_on,
+        expires_on=add_years(granted_on, years),
+    )
+    refresh_current_tier([enterprise.pk])
+    return certification

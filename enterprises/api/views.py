@@ -8,12 +8,13 @@ from django.contrib.auth import authenticate
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -54,7 +55,7 @@ class RegisterView(APIView):
             username=data["username"], password=data["password"], email=data["email"],
             enterprise=data["enterprise"],
         )
-        token, _ = Token.objects.get_or_create(user=user)
+        token = Token.objects.get_or_create(user=user)[0]
         body = {"user_id": user.pk, "username": user.username, "token": token.key,
                 "enterprise": EnterpriseSerializer(enterprise).data}
         return Response(body, status=status.HTTP_201_CREATED)
@@ -74,8 +75,10 @@ class TokenView(APIView):
         serializer.is_valid(raise_exception=True)
         user = authenticate(request=request._request, **serializer.validated_data)
         if user is None or not user.is_active:
-            raise AuthenticationFailed("Unable to log in with the given username and password.")
-        token, _ = Token.objects.get_or_create(user=user)
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("Unable to log in with the given username and password.")]}
+            )
+        token = Token.objects.get_or_create(user=user)[0]
         return Response({"token": token.key})
 
 

@@ -1,0 +1,168 @@
+"""Seed demo data: enterprises across Zhejiang's 11 cities with three years of figures, assessments,
+certifications for part of those that qualify, and demo accounts for each role."""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections import Counter
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from enterprises import demo
+from enterprises.audit import AuditAction, AuditedCommand, build_entry, record_many
+from enterprises.models import (
+    Declaration,
+    Enterprise,
+    FinancialYear,
+    Membership,
+    Region,
+    ReviewerProfile,
+)
+from enterprises.roles import LEVEL_GROUPS, REGISTRY_STAFF
+
+DEMO_PASSWORD = "Tier-Demo-2025"
+ACCOUNTS = [
+    # username, role, level, region
+    ("admin", "superuser", None, None),
+    ("staff", "staff", None, None),
+    ("province", "reviewer", "province", "330000"),
+    ("hangzhou", "reviewer", "city", "330100"),
+    ("ningbo", "reviewer", "city", "330200"),
+    ("xihu", "reviewer", "county", "330106"),
+    ("enterprise", "member", None, None),
+]
+
+
+class Command(AuditedCommand):
+    help = "Create demo enterprises with three years of figures, assessments, certifications and demo accounts."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--enterprises", type=int, default=400, help="how many enterprises (default 400)")
+        parser.add_argument("--seed", type=int, default=1, help="random seed: the same seed gives the same data")
+        parser.add_argument("--year", type=int, default=None, help="last figures year (default: last year)")
+        parser.add_argument("--no-assess", action="store_true", help="skip evaluation and certification")
+        parser.add_argument("--no-accounts", action="store_true", help="do not create demo accounts")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        count = options["enterprises"]
+        if count < 0 or count > 1_000_000:
+            raise CommandError("--enterprises must be between 0 and 1,000,000")
+        year = options["year"] or timezone.localdate().year - 1
+        if year > timezone.localdate().year:
+            raise CommandError(f"--year {year} is in the future")
+        counties = list(Region.objects.filter(level="county", province_code="330000").values_list("code", flat=True))
+        if not counties:
+            raise CommandError("no Zhejiang counties loaded: run `manage.py migrate` (it loads the regions) first")
+        created = self.seed(count, options["seed"], year, counties)
+        self.stdout.write(f"enterprises: {created} created ({Enterprise.objects.count()} in the registry)")
+        if not options["no_assess"]:
+            self.assess_and_certify(year, options["seed"])
+        if not options["no_accounts"]:
+            self.accounts()
+
+    @transaction.atomic
+    def seed(self, count: int, seed: int, year: int, counties: list[str]) -> int:
+        from evaluation.engine import size_class
+
+        generated = list(demo.generate(count, seed, year, counties))
+        existing = set(Enterprise.objects.filter(uscc__in=[g.uscc for g in generated]).values_list("uscc", flat=True))
+        fresh = [g for g in generated if g.uscc not in existing]
+        enterprises = [
+            Enterprise(
+                uscc=g.uscc, name=g.name, region_id=g.region_code, sector="industry",
+                established_year=g.established_year,
+                size_class=size_class("industry", g.declarations[year]["employees"],
+                                      g.financials[year]["operating_revenue"]),
+                contact_name="演示联系人", contact_email=f"contact-{g.uscc.lower()}@example.com",
+            )
+            for g in fresh
+        ]
+        Enterprise.objects.bulk_create(enterprises, batch_size=2000)
+        # bulk_create sets primary keys on PostgreSQL and SQLite alike
+        financials, declarations, entries = [], [], []
+        for enterprise, g in zip(enterprises, fresh, strict=True):
+            for y, row in g.financials.items():
+                financials.append(FinancialYear(enterprise=enterprise, year=y, **row))
+            for y, row in g.declarations.items():
+                declarations.append(Declaration(enterprise=enterprise, year=y, **row))
+            entries.append(build_entry(enterprise, AuditAction.CREATE, after={"uscc": enterprise.uscc,
+                                                                               "name": enterprise.name},
+                                       reason="demo data"))
+        FinancialYear.objects.bulk_create(financials, batch_size=2000)
+        Declaration.objects.bulk_create(declarations, batch_size=2000)
+        record_many(entries)
+        return len(enterprises)
+
+    def assess_and_certify(self, year: int, seed: int) -> None:
+        from enterprises.profiles import build_profiles
+        from evaluation import engine
+        from evaluation.engine import TIER_CODES
+        from evaluation.models import canonical_digest
+        from evaluation.services import Evaluated, compiled, get_ruleset_version, store_assessments
+        from registry.certifications import add_years, refresh_current_tier
+        from registry.models import Certification
+
+        version = get_ruleset_version()
+        ruleset = compiled(version)
+        rng = random.Random(seed)
+        today = timezone.localdate()
+        passed: Counter[str] = Counter()
+        certified: Counter[str] = Counter()
+        held = set(Certification.objects.values_list("enterprise_id", "tier"))
+        ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True))
+        for start in range(0, len(ids), 1000):
+            chunk = list(Enterprise.objects.filter(pk__in=ids[start:start + 1000]))
+            evaluations, certifications = [], []
+            for pk, profile in build_profiles(chunk, year).items():
+                if isinstance(profile, Exception):
+                    continue
+                parsed = engine.parse_profile(profile)
+                result = engine.evaluate(parsed, ruleset)
+                snapshot = engine.profile_to_dict(parsed)
+                evaluations.append(Evaluated(pk, year, version, snapshot, canonical_digest(snapshot), result))
+                tiers = result.to_dict()["tiers"]
+                for tier in TIER_CODES:
+                    if tiers.get(tier, {}).get("passed"):
+                        passed[tier] += 1
+                        if (pk, tier) not in held and rng.random() < 0.85:
+                            # Granted in one of the last three years; some expire within 90 days.
+                            granted = today - datetime.timedelta(days=rng.randint(30, 3 * 365 - 5))
+                            certifications.append(Certification(
+                                enterprise_id=pk, tier=tier, ruleset=version, granted_on=granted,
+                                expires_on=add_years(granted, 3),
+                            ))
+                            certified[tier] += 1
+            store_assessments(evaluations)
+            Certification.objects.bulk_create(certifications)
+            refresh_current_tier([e.pk for e in chunk])
+        self.stdout.write(f"assessed under {version}: " + ", ".join(f"{t} {passed[t]} pass" for t in TIER_CODES))
+        self.stdout.write("certified: " + ", ".join(f"{t} {certified[t]}" for t in TIER_CODES))
+        Enterprise.objects.filter(pk__in=ids).update(needs_rescore=False)
+
+    def accounts(self) -> None:
+        User = get_user_model()
+        lines = []
+        for username, role, level, region in ACCOUNTS:
+            user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+            user.set_password(DEMO_PASSWORD)
+            user.is_superuser = role == "superuser"
+            user.is_staff = role in ("superuser", "staff", "reviewer")
+            user.save()
+            if role == "staff":
+                user.groups.add(Group.objects.get(name=REGISTRY_STAFF))
+            if role == "reviewer":
+                ReviewerProfile.objects.update_or_create(user=user, defaults={"level": level, "region_id": region})
+                user.groups.add(Group.objects.get(name=LEVEL_GROUPS[level]))
+            if role == "member":
+                enterprise = Enterprise.objects.filter(region_id="330106").order_by("pk").first()
+                if enterprise is not None:
+                    Membership.objects.get_or_create(user=user, enterprise=enterprise, defaults={"role": "owner"})
+                    role = f"member of {enterprise.name}"
+            lines.append(f"  {username:<12} {DEMO_PASSWORD}   {role}{f' ({level}, {region})' if level else ''}")
+        self.stdout.write("demo accounts (username, password, role):\n" + "\n".join(lines))

@@ -1,0 +1,98 @@
+"""Result dataclasses. ``EvaluationResult.to_dict()`` is exactly the result JSON of profile.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .indicators import IndicatorList
+
+
+def _number(value: Any) -> Any:
+    """Points as JSON numbers: whole Decimals become ints, fractional ones floats (only an input can be)."""
+    if value.__class__ is Decimal:
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _indicators(indicators: Any) -> list[dict[str, Any]]:
+    if isinstance(indicators, IndicatorList):  # the engine's own list: read its parts directly
+        vals = indicators.vals
+        return [
+            {
+                "code": ind.code,
+                "category": ind.category,
+                "value": ind.display(vals),
+                "points": _number(points),
+                "max": ind.max,
+                "source": ind.source,
+            }
+            for ind, points in zip(indicators.indicators, indicators.points, strict=True)
+        ]
+    return [
+        {
+            "code": i["code"],
+            "category": i["category"],
+            "value": i["value"],
+            "points": _number(i["points"]),
+            "max": i["max"],
+            "source": i["source"],
+        }
+        for i in indicators
+    ]
+
+
+@dataclass(slots=True)
+class TierResult:
+    """The outcome for one tier; ``unmet`` lists every rule not met (empty when passed)."""
+
+    tier: str
+    passed: bool
+    status: str  # passed | failed | pending
+    route: str | None  # score | direct | thresholds | None
+    score: Any
+    max_score: int | None
+    categories: dict[str, Any] | None
+    indicators: list
+    unmet: list
+    direct: list
+    prerequisites: list
+    advice: list | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "passed": self.passed,
+            "status": self.status,
+            "route": self.route,
+            "score": _number(self.score),
+            "max_score": self.max_score,
+            "categories": None
+            if self.categories is None
+            else {k: _number(v) for k, v in self.categories.items()},
+            "indicators": _indicators(self.indicators),
+            "direct": [dict(d) for d in self.direct],
+            "unmet": [{"code": u.code, "message": u.message} for u in self.unmet],
+            "prerequisites": [dict(p) for p in self.prerequisites],
+        }
+        if self.advice is not None:
+            out["advice"] = [dict(a) for a in self.advice]
+        return out
+
+
+@dataclass(slots=True)
+class EvaluationResult:
+    """Every requested tier's result, in ladder order."""
+
+    ruleset: str
+    year: int
+    size_class: str
+    tiers: dict[str, TierResult] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ruleset": self.ruleset,
+            "year": self.year,
+            "size_class": self.size_class,
+            "tiers": {code: result.to_dict() for code, result in self.tiers.items()},
+        }

@@ -1,0 +1,84 @@
+"""Fixtures for the review workflow: enterprises with the worked-example figures, reviewers at each level."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from enterprises.models import Region
+from registry.models import Certification
+from tests.factories import EnterpriseFactory, MembershipFactory, UserFactory, reviewer, store_profile
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+YEAR = 2025  # the figures year of the worked examples
+
+
+def example_profile(name: str) -> dict[str, Any]:
+    """The profile of worked example ``name`` (criteria.md §9), copied into tests/data."""
+    return json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))["profile"]
+
+
+def make_enterprise(example: str = "A", region: str = "330106", owner: str | None = None) -> Any:
+    enterprise = EnterpriseFactory(region=Region.objects.get(code=region))
+    store_profile(enterprise, example_profile(example))
+    user = UserFactory(username=owner) if owner else UserFactory()
+    MembershipFactory(user=user, enterprise=enterprise)
+    enterprise.owner = user
+    return enterprise
+
+
+def certify(enterprise: Any, tier: str, granted_on: datetime.date, years: int = 3) -> Certification:
+    """A certification as a past review would have left it (test set-up, not the path under test)."""
+    from evaluation.services import get_ruleset_version
+    from registry.certifications import add_years, refresh_current_tier
+
+    cert = Certification.objects.create(enterprise=enterprise, tier=tier, ruleset=get_ruleset_version(),
+                                        granted_on=granted_on, expires_on=add_years(granted_on, years))
+    refresh_current_tier([enterprise.pk])
+    return cert
+
+
+@pytest.fixture
+def migration_data(transactional_db: Any) -> None:
+    """Regions and role groups, which data migrations load: a transactional test that ran earlier flushed them."""
+    from django.contrib.auth.models import Group, Permission
+
+    from enterprises.regions import BUNDLED_CSV, load_regions
+    from enterprises.roles import GROUP_PERMISSIONS
+
+    if not Region.objects.filter(code="330106").exists():
+        load_regions(BUNDLED_CSV)
+    for name, perms in GROUP_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
+@pytest.fixture
+def enterprise_a(db: Any) -> Any:
+    return make_enterprise("A", owner="owner-a")
+
+
+@pytest.fixture
+def county(db: Any) -> Any:
+    return reviewer("county", "330106", username="county-xihu")
+
+
+@pytest.fixture
+def city(db: Any) -> Any:
+    return reviewer("city", "330100", username="city-hangzhou")
+
+
+@pytest.fixture
+def province(db: Any) -> Any:
+    return reviewer("province", "330000", username="province-zj")
+
+
+@pytest.fixture
+def other_city(db: Any) -> Any:
+    return reviewer("city", "330200", username="city-ningbo")
