@@ -15,7 +15,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -50,7 +49,6 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     filterset_class = ApplicationFilterSet
     search_fields = ["enterprise__name", "=enterprise__uscc"]
     ordering_fields = ["created_at", "submitted_at", "id", "year"]
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self) -> QuerySet:
         qs = Application.objects.restrict(self.request.user).select_related("enterprise", "ruleset")

@@ -15,15 +15,8 @@ from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import Token
 
 from enterprises.roles import REGISTRY_STAFF
-
-from .factories import (
-    DeclarationFactory,
-    EnterpriseFactory,
-    FinancialYearFactory,
-    MembershipFactory,
-    UserFactory,
-    reviewer,
-)
+from tests.factories import EnterpriseFactory, MembershipFactory, UserFactory, reviewer, store_profile
+from tests.registry.conftest import example_profile
 
 PASSWORD = "correct-horse-battery"
 FIGURES_YEAR = 2025
@@ -71,9 +64,7 @@ def build_world() -> World:
     enterprise_a = EnterpriseFactory(name="甲企业<script>alert(1)</script>", region_id="330106")
     enterprise_b = EnterpriseFactory(name="乙企业有限公司", region_id="330203")
     for enterprise in (enterprise_a, enterprise_b):
-        FinancialYearFactory(enterprise=enterprise, year=FIGURES_YEAR)
-        FinancialYearFactory(enterprise=enterprise, year=FIGURES_YEAR - 1)
-        DeclarationFactory(enterprise=enterprise, year=FIGURES_YEAR)
+        store_profile(enterprise, example_profile("A"))  # three years of figures and a declaration
     users: dict[str, Any] = {
         "member_a": MembershipFactory(enterprise=enterprise_a, user=UserFactory(username="member-a")).user,
         "member_b": MembershipFactory(enterprise=enterprise_b, user=UserFactory(username="member-b")).user,
@@ -88,7 +79,58 @@ def build_world() -> World:
     }
     users["staff"].groups.add(Group.objects.get(name=REGISTRY_STAFF))
     tokens = {role: Token.objects.create(user=user).key for role, user in users.items()}
-    return World(enterprise_a, enterprise_b, users, tokens)
+    world = World(enterprise_a, enterprise_b, users, tokens)
+    _add_applications(world)
+    return world
+
+
+def _add_applications(world: World) -> None:
+    """A holds the innovative SME tier and has a specialised-SME application in county review; B likewise."""
+    import datetime
+
+    from django.utils import timezone
+
+    from registry import services
+    from tests.registry.conftest import certify
+
+    granted = timezone.localdate() - datetime.timedelta(days=100)
+    for key, enterprise, owner in (("a", world.enterprise_a, world.users["member_a"]),
+                                   ("b", world.enterprise_b, world.users["member_b"])):
+        world.objects[f"certification_{key}"] = certify(enterprise, "innovative_sme", granted)
+        draft = services.create_application(enterprise=enterprise, tier="specialised_sme", year=FIGURES_YEAR,
+                                            user=owner)
+        world.objects[f"application_{key}"] = services.submit_application(draft, user=owner)
+
+
+def recommended_application(world: World) -> Any:
+    """A's little-giant application carried through county, city and province to ``recommended``."""
+    import datetime
+
+    from django.utils import timezone
+
+    from registry import services
+    from tests.registry.conftest import certify
+
+    certify(world.enterprise_a, "specialised_sme", timezone.localdate() - datetime.timedelta(days=50))
+    owner = world.users["member_a"]
+    app = services.create_application(enterprise=world.enterprise_a, tier="little_giant", year=FIGURES_YEAR,
+                                      user=owner)
+    app = services.submit_application(app, user=owner)
+    for role in ("county_in", "city_in", "province_in"):
+        app = services.decide(app, user=world.users[role], action="approve", reason="checked")
+    assert app.status == "recommended", app.status
+    return app
+
+
+def evidence_of_a(world: World) -> Any:
+    """One PDF uploaded to A's application."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from registry import services
+
+    pdf = SimpleUploadedFile("report.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n", "application/pdf")
+    return services.add_evidence(world.objects["application_a"], user=world.users["member_a"],
+                                 claim="financial_report", uploaded_file=pdf)
 
 
 def authenticate(client: Any, world: World, role: str) -> Any:
