@@ -105,9 +105,12 @@ def _recommended(world: World) -> dict[str, Any]:
 
 
 def _with_evidence(world: World) -> dict[str, Any]:
+    from registry.models import Application
+
     from .world import evidence_of_a
 
-    return {"id": world.objects["application_a"].pk, "evidence_id": evidence_of_a(world).pk}
+    draft = Application.objects.get(pk=_fresh_draft(world)["id"])
+    return {"id": draft.pk, "evidence_id": evidence_of_a(world, draft).pk}
 
 
 def _upload(world: World, role: str) -> dict[str, Any]:
@@ -209,7 +212,8 @@ def test_api_permission_matrix(api_client: Any, operation: str, role: str) -> No
 
     response = getattr(api_client, method.lower())(url, body, format=rule.format)
 
-    text = response.content.decode()
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    text = raw.decode(errors="replace")
     if role in rule.allowed:
         assert 200 <= response.status_code < 300, f"{role} {operation}: {response.status_code} {text[:300]}"
         if rule.sees_a is not None:

@@ -122,14 +122,14 @@ def recommended_application(world: World) -> Any:
     return app
 
 
-def evidence_of_a(world: World) -> Any:
-    """One PDF uploaded to A's application."""
+def evidence_of_a(world: World, application: Any) -> Any:
+    """One PDF uploaded to A's ``application`` (a draft: evidence is added before submission)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from registry import services
 
     pdf = SimpleUploadedFile("report.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n", "application/pdf")
-    return services.add_evidence(world.objects["application_a"], user=world.users["member_a"],
+    return services.add_evidence(application, user=world.users["member_a"],
                                  claim="financial_report", uploaded_file=pdf)
 
 
