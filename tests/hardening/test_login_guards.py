@@ -110,3 +110,21 @@ def test_axes_is_off_in_ordinary_tests_so_repeated_logins_never_lock_out(setting
     for _ in range(settings.AXES_FAILURE_LIMIT + 2):
         _admin_login(client, "repeat", "wrong-password")
     assert _admin_login(client, "repeat", "correct-horse-battery").status_code == 302
+
+
+def test_a_forged_forwarded_for_header_does_not_dodge_the_throttle(api_client: Any) -> None:
+    limit = _allowed_per_window()
+    codes = [api_client.post("/api/auth/token/", {"username": "x", "password": "y"}, format="json",
+                             HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code for n in range(limit + 1)]
+    assert codes[-1] == 429
+
+
+@pytest.mark.axes
+def test_a_forged_forwarded_for_header_does_not_dodge_the_lockout(settings: Any) -> None:
+    UserFactory(username="target", is_staff=True)
+    client = Client()
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/admin/login/", {"username": "target", "password": "nope"}, HTTP_X_FORWARDED_FOR=f"10.1.0.{n}")
+    response = client.post("/admin/login/", {"username": "target", "password": "correct-horse-battery"},
+                           HTTP_X_FORWARDED_FOR="10.9.9.9")
+    assert response.status_code == 429
