@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from rest_framework import serializers
+
 ERROR_COMPONENT = "Error"
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -49,3 +53,22 @@ def document_error_responses(result: dict[str, Any], generator: Any, **kwargs: A
                     code, {"description": description, "content": {"application/json": {"schema": ref}}}
                 )
     return result
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's schema, with the blank value of read-only choice fields documented.
+
+    DRF drops ``allow_blank`` from read-only model fields, so a field such as ``size_class`` (blank until the
+    figures are known) was documented as an enum without ``""`` although the API returns ``""``.
+    """
+
+    def _map_serializer_field(self, field: Any, direction: str, bypass_extensions: bool = False) -> dict[str, Any]:
+        if isinstance(field, serializers.ChoiceField) and field.read_only and not field.allow_blank:
+            model = getattr(getattr(field.parent, "Meta", None), "model", None)
+            try:
+                model_field = model._meta.get_field(field.source) if model is not None else None
+            except FieldDoesNotExist:
+                model_field = None
+            if model_field is not None and model_field.blank:
+                field.allow_blank = True
+        return super()._map_serializer_field(field, direction, bypass_extensions)

@@ -13,3 +13,7 @@ urlpatterns = [
     path("api/", include("evaluation.api.urls")),
     path("api/", include("registry.api.urls")),
 ]
+
+# Under /api/ even a URL no route matches answers in the API's JSON error shape.
+handler404 = "config.api.not_found"
+handler500 = "config.api.server_error"

@@ -120,7 +120,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     @extend_schema(methods=["get"], responses={200: EvidenceSerializer(many=True)})
     @extend_schema(methods=["post"], request={"multipart/form-data": EvidenceUploadSerializer},
                    responses={201: EvidenceSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # a plain list, as the schema says
     def evidence(self, request: Request, pk: str) -> Response:
         """The application's evidence files; POST (multipart: claim, file) uploads one."""
         application = self.get_object()
