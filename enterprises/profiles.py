@@ -144,11 +144,19 @@ def assemble(
     declaration: Declaration | None,
     financials: Iterable[FinancialYear],
     held_tiers: Iterable[str],
+    previous_platform_score: Decimal | None = None,
 ) -> dict[str, Any]:
-    """The profile from already-loaded rows. Financial rows outside year-2..year are ignored."""
+    """The profile from already-loaded rows. Financial rows outside year-2..year are ignored.
+
+    A year with no stored financial row (a young enterprise, or figures not yet entered) is given with every
+    figure null, so each rule that needs it is unmet with a message naming the missing figure, rather than the
+    whole evaluation failing.
+    """
     if declaration is None:
         raise ProfileUnavailable("declarations", _("no declaration for %(year)s") % {"year": year})
-    rows = sorted((f for f in financials if year - 2 <= f.year <= year), key=lambda f: -f.year)
+    stored = {f.year: financial_dict(f) for f in financials if year - 2 <= f.year <= year}
+    rows = [stored.get(y) or {"year": y, **dict.fromkeys(FinancialYear.PROFILE_FIELDS)}
+            for y in (year, year - 1, year - 2)]
     return {
         "enterprise": {
             "uscc": enterprise.uscc,
@@ -159,8 +167,9 @@ def assemble(
         },
         "year": year,
         **{k: v for k, v in declaration_dict(declaration).items() if k in ("employees", "rd_staff")},
-        "financials": [financial_dict(f) for f in rows],
+        "financials": rows,
         **{k: v for k, v in declaration_dict(declaration).items() if k not in ("employees", "rd_staff")},
+        "platform_score_previous": _number(previous_platform_score),
         "held_tiers": sorted(set(held_tiers)),
     }
 
@@ -180,19 +189,25 @@ def held_tiers_by_enterprise(enterprise_ids: Iterable[int], on: datetime.date | 
 
 def build_profile(enterprise: Enterprise, year: int) -> dict[str, Any]:
     """The profile of ``enterprise`` for ``year``: its declaration, the financials of year-2..year, held tiers."""
-    declaration = Declaration.objects.filter(enterprise=enterprise, year=year).first()
-    financials = FinancialYear.objects.filter(enterprise=enterprise, year__gte=year - 2, year__lte=year)
-    held = held_tiers_by_enterprise([enterprise.pk]).get(enterprise.pk, [])
-    return assemble(enterprise, year, declaration, financials, held)
+    return build_profiles([enterprise], year, strict=True)[enterprise.pk]
 
 
 def build_profiles(
-    enterprises: Iterable[Enterprise], year: int
+    enterprises: Iterable[Enterprise], year: int, *, strict: bool = False
 ) -> dict[int, dict[str, Any] | ProfileUnavailable]:
-    """Profiles of many enterprises for ``year`` with three queries whatever their number."""
+    """Profiles of many enterprises for ``year`` with three queries whatever their number.
+
+    An enterprise whose profile cannot be made maps to its ``ProfileUnavailable`` (or, with ``strict``, raises).
+    """
     enterprises = list(enterprises)
     ids = [e.pk for e in enterprises]
-    declarations = {d.enterprise_id: d for d in Declaration.objects.filter(enterprise_id__in=ids, year=year)}
+    declarations: dict[int, Declaration] = {}
+    previous_scores: dict[int, Decimal | None] = {}
+    for d in Declaration.objects.filter(enterprise_id__in=ids, year__in=(year, year - 1)):
+        if d.year == year:
+            declarations[d.enterprise_id] = d
+        else:
+            previous_scores[d.enterprise_id] = d.platform_score
     financials: dict[int, list[FinancialYear]] = defaultdict(list)
     for f in FinancialYear.objects.filter(enterprise_id__in=ids, year__gte=year - 2, year__lte=year):
         financials[f.enterprise_id].append(f)
@@ -200,7 +215,10 @@ def build_profiles(
     out: dict[int, dict[str, Any] | ProfileUnavailable] = {}
     for e in enterprises:
         try:
-            out[e.pk] = assemble(e, year, declarations.get(e.pk), financials[e.pk], held.get(e.pk, []))
+            out[e.pk] = assemble(e, year, declarations.get(e.pk), financials[e.pk], held.get(e.pk, []),
+                                 previous_scores.get(e.pk))
         except ProfileUnavailable as exc:
+            if strict:
+                raise
             out[e.pk] = exc
     return out
