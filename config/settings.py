@@ -181,7 +181,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.RegistryPagination",
     # JSON that is not plain data (NaN, Infinity, absurd nesting, bodies over DATA_UPLOAD_MAX_MEMORY_SIZE) is a
     # 400/413 naming the place, never a crash.
     "DEFAULT_PARSER_CLASSES": [
