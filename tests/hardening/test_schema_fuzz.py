@@ -9,6 +9,7 @@ on every machine. Path ids point at real objects of the test world so the reques
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -51,8 +52,19 @@ def _real_ids(world: World, case: Any) -> None:
 
 
 @pytest.fixture
-def world(db: Any) -> World:
-    return build_world()
+def world(db: Any) -> Iterator[World]:
+    """The test world, and the WSGI app kept from closing the test's database connection after each request
+    (Django's own test client does the same: the test runs inside a transaction that must stay open)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield build_world()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @pytest.mark.slow
