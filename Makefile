@@ -18,6 +18,7 @@ venv: $(BIN)/.installed
 demo: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_regions
+	$(BIN)/python manage.py setup_schedule
 	$(BIN)/python manage.py seed_demo --enterprises $(DEMO_ENTERPRISES) --seed 1
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 

@@ -1,7 +1,9 @@
 """The Celery app, configured from Django settings (``CELERY_`` namespace).
 
-With ``REDIS_URL`` unset tasks run inline (``task_always_eager``); with it set they go to Redis and real
-workers run them: ``celery -A config worker`` and ``celery -A config beat``.
+JSON only, tasks acknowledged after they finish (``acks_late``: a killed worker's task is delivered again), one
+task prefetched per process (chunks are long; prefetching would idle other workers). With ``REDIS_URL`` unset
+tasks run inline (``task_always_eager``); with it set they go to Redis and real workers run them:
+``celery -A config worker`` and ``celery -A config beat`` (schedule in the database, see ``setup_schedule``).
 """
 
 import os

@@ -168,6 +168,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Task modules outside the apps' ``tasks.py``.
 CELERY_IMPORTS = ["registry.followup"]
+# Results are not read back (jobs keep their progress in the database): storing them would only cost time.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=300_000)  # KiB
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -237,6 +240,16 @@ REGISTRY = {
     "FRAUD_BAN_YEARS": 3,
     "EVIDENCE_MAX_BYTES": env.int("REGISTRY_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024),
     "EVIDENCE_EXTENSIONS": ["pdf", "png", "jpg", "jpeg", "xlsx"],
+    # Annual data update deadline ("MM-DD") by ruleset code, used when the ruleset data states none
+    # (criteria.md §1.6, §2.5, §4.3: 30 April under the 2022 rules, 31 May under the 2026 rules).
+    "ANNUAL_UPDATE_DEADLINES": {"miit-2022": "04-30", "miit-2026": "05-31", "default": "04-30"},
+    "ANNUAL_UPDATE_REMINDER_DAYS": env.int("REGISTRY_ANNUAL_UPDATE_REMINDER_DAYS", default=30),
+    "EXPIRY_REMINDER_DAYS": 90,
+    # Re-scoring: enterprises per chunk task, minutes without progress before the safety net re-queues a
+    # job's chunks, and whether stored results keep the per-indicator breakdown.
+    "RESCORE_CHUNK_SIZE": env.int("REGISTRY_RESCORE_CHUNK_SIZE", default=1000),
+    "RESCORE_STALE_MINUTES": env.int("REGISTRY_RESCORE_STALE_MINUTES", default=10),
+    "RESCORE_EXPLAIN": env.bool("REGISTRY_RESCORE_EXPLAIN", default=True),
     # The review stages each tier passes through after submission (criteria.md §1.7, §2.6, §3.4, §4.4, §5.1).
     # The last stage is "publicity" (then certified) or "recommended" (national tiers: MIIT decides).
     "STAGES": {

@@ -167,3 +167,109 @@ class Assessment(models.Model):
     def snapshot(self) -> dict[str, Any] | None:
         row = ProfileSnapshot.objects.filter(digest=self.input_digest).values_list("data", flat=True).first()
         return row
+
+
+class RescoreScope(models.TextChoices):
+    ALL = "all", _("All enterprises")
+    REGION = "region", _("One region")
+    TIER = "tier", _("Holders of one tier")
+    CHANGED = "changed", _("Enterprises whose figures changed")
+
+
+class RescoreStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class RescoreJob(models.Model):
+    """One re-score run over a set of enterprises, split into chunks that workers take independently.
+
+    ``done`` and ``failed`` count enterprises and only grow when a chunk is recorded as done, once, so the counts
+    stay right when a chunk task runs twice or a killed worker's chunk is re-queued.
+    """
+
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("started by"),
+    )
+    label = models.CharField(_("started by (label)"), max_length=150,
+                             help_text=_("The user, command or schedule entry that started the job."))
+    scope = models.CharField(_("scope"), max_length=8, choices=RescoreScope.choices)
+    scope_value = models.CharField(_("region or tier"), max_length=20, blank=True)
+    ruleset = models.ForeignKey(RulesetVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("ruleset"))
+    year = models.PositiveSmallIntegerField(_("figures year"))
+    chunk_size = models.PositiveIntegerField(_("chunk size"), default=1000)
+    total = models.PositiveIntegerField(_("enterprises"), default=0)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    status = models.CharField(_("status"), max_length=10, choices=RescoreStatus.choices,
+                              default=RescoreStatus.QUEUED, db_index=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("last progress"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("re-score job")
+        verbose_name_plural = _("re-score jobs")
+
+    def __str__(self) -> str:
+        return _("Re-score #%(id)s (%(scope)s)") % {"id": self.pk, "scope": self.scope_label}
+
+    @property
+    def scope_label(self) -> str:
+        label = str(self.get_scope_display())
+        return f"{label}: {self.scope_value}" if self.scope_value else label
+
+    @property
+    def progress(self) -> int:
+        """Per cent of enterprises handled (passed or failed)."""
+        if not self.total:
+            return 100 if self.status == RescoreStatus.DONE else 0
+        return min(100, (self.done * 100) // self.total)
+
+
+class RescoreChunk(models.Model):
+    """A bounded slice of a job's enterprises, in id order. ``done`` is set in the same transaction that stores
+    the chunk's assessments, so a chunk is either wholly stored and counted or not at all."""
+
+    job = models.ForeignKey(RescoreJob, on_delete=models.CASCADE, related_name="chunks", verbose_name=_("job"))
+    number = models.PositiveIntegerField(_("number"))
+    enterprise_ids = models.JSONField(_("enterprise ids"))
+    size = models.PositiveIntegerField(_("size"))
+    done = models.BooleanField(_("done"), default=False, db_index=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+
+    class Meta:
+        ordering = ["job_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="unique_rescore_chunk")]
+        verbose_name = _("re-score chunk")
+        verbose_name_plural = _("re-score chunks")
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.number}"
+
+
+class RescoreError(models.Model):
+    """Why one enterprise could not be re-scored in a job (e.g. no declaration for the year)."""
+
+    job = models.ForeignKey(RescoreJob, on_delete=models.CASCADE, related_name="errors", verbose_name=_("job"))
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", on_delete=models.CASCADE, related_name="+", verbose_name=_("enterprise")
+    )
+    field = models.CharField(_("field"), max_length=100, blank=True)
+    message = models.TextField(_("message"))
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["job_id", "enterprise_id"]
+        constraints = [models.UniqueConstraint(fields=["job", "enterprise"], name="unique_rescore_error")]
+        verbose_name = _("re-score error")
+        verbose_name_plural = _("re-score errors")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id}: {self.message}"

@@ -148,3 +148,24 @@ def assess_and_store(enterprise: Enterprise, year: int, version: RulesetVersion 
     evaluated = evaluate_enterprise(enterprise, year, version, advice=True)
     store_assessments([evaluated])
     return evaluated
+
+
+def publish_ruleset(version: RulesetVersion, user: Any = None) -> RulesetVersion:
+    """Publish a draft ruleset version and, once committed, re-score every enterprise under it.
+
+    Publishing is what makes a version judge; the full re-score makes every stored assessment and demotion
+    proposal reflect it (the job runs on the workers, or inline without a broker).
+    """
+    from enterprises.audit import AuditAction, record
+
+    from .rescore import start_job
+
+    with transaction.atomic():
+        version = RulesetVersion.objects.select_for_update().get(pk=version.pk)
+        if version.is_draft:
+            version.is_draft = False
+            version.save(update_fields=["is_draft"])
+            record(version, AuditAction.TRANSITION, before={"is_draft": True}, after={"is_draft": False})
+        label = user.get_username() if user is not None else f"publish:{version}"
+        transaction.on_commit(lambda: start_job(scope="all", ruleset=version, user=user, label=label))
+    return version

@@ -230,9 +230,14 @@ class CertificationQuerySet(models.QuerySet):
         return self.filter(status=CertificationStatus.ACTIVE)
 
     def valid_on(self, on: datetime.date | None = None) -> CertificationQuerySet:
-        """Active certifications in force on ``on`` (granted, not yet expired)."""
+        """Active certifications in force on ``on``: granted and not yet expired, or past their expiry date
+        while a re-review of them is still under way (the listing stays valid meanwhile, criteria.md §1.6)."""
         on = on or timezone.localdate()
-        return self.active().filter(granted_on__lte=on, expires_on__gte=on)
+        rereview_open = Application.objects.filter(
+            certification=models.OuterRef("pk"), kind=ApplicationKind.REREVIEW,
+            status__in=[s.value for s in OPEN_STATUSES if s != ApplicationStatus.DRAFT],
+        )
+        return self.active().filter(Q(expires_on__gte=on) | Q(models.Exists(rereview_open)), granted_on__lte=on)
 
     def expiring_within(self, days: int, on: datetime.date | None = None) -> CertificationQuerySet:
         on = on or timezone.localdate()

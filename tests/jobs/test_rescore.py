@@ -1,0 +1,232 @@
+"""Re-score jobs: chunks, idempotency, errors, scopes, demotion proposals (tasks run inline here)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from enterprises.audit import AuditEntry
+from enterprises.bulk_seed import seed_enterprises
+from enterprises.models import Enterprise, Tier
+from evaluation import rescore
+from evaluation.models import Assessment, RescoreChunk, RescoreError, RescoreJob, RulesetVersion
+from evaluation.services import publish_ruleset
+from registry.models import DemotionProposal
+from tests.factories import EnterpriseFactory
+
+from .conftest import YEAR
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(count: int, prefix: str = "T") -> list[int]:
+    return seed_enterprises(count, YEAR, prefix=prefix)
+
+
+def test_a_full_rescore_stores_one_assessment_per_tier_for_every_enterprise(
+    ruleset_2022, django_capture_on_commit_callbacks
+):
+    ids = seed(25)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = rescore.start_job(scope="all", ruleset="miit-2022", year=YEAR, chunk_size=10, label="test")
+    job.refresh_from_db()
+    assert (job.status, job.total, job.done, job.failed) == ("done", 25, 25, 0)
+    assert job.finished_at is not None and job.progress == 100
+    assert list(job.chunks.values_list("size", "done")) == [(10, True), (10, True), (5, True)]
+    rows = Assessment.objects.filter(enterprise_id__in=ids, year=YEAR, ruleset=ruleset_2022)
+    assert rows.count() == 25 * len(Tier.values)
+    assert sorted(set(rows.values_list("tier", flat=True))) == sorted(Tier.values)
+    assert not Enterprise.objects.filter(pk__in=ids, needs_rescore=True).exists()
+    ruleset_2022.refresh_from_db()
+    assert ruleset_2022.first_used_at is not None
+
+
+def test_a_rescore_reaches_the_same_results_as_the_live_evaluation(example_enterprise, ruleset_2022):
+    from evaluation.services import evaluate_enterprise
+
+    enterprise = example_enterprise()
+    job = rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    assert job.done == 1
+    live = evaluate_enterprise(enterprise, YEAR, ruleset_2022, advice=False).to_dict()["tiers"]
+    stored = {a.tier: a for a in Assessment.objects.filter(enterprise=enterprise, job_id=job.pk)}
+    assert {t: r["status"] for t, r in live.items()} == {t: a.status for t, a in stored.items()}
+    assert stored["innovative_sme"].passed and not stored["little_giant"].passed
+    assert len({a.input_digest for a in stored.values()}) == 1
+
+
+def test_running_a_chunk_twice_changes_nothing_the_second_time(ruleset_2022):
+    ids = seed(12)
+    job = rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR, chunk_size=12)
+    chunk = job.chunks.get()
+    first = rescore.run_chunk(chunk.pk)
+    again = rescore.run_chunk(chunk.pk)
+    job.refresh_from_db()
+    assert (first.scored, first.skipped) == (12, False)
+    assert again.skipped
+    assert (job.done, job.status) == (12, "done")
+    assert Assessment.objects.filter(enterprise_id__in=ids).count() == 12 * 5
+
+
+def test_a_chunk_that_dies_midway_leaves_nothing_behind_and_the_resume_finishes_it(
+    ruleset_2022, monkeypatch, django_capture_on_commit_callbacks
+):
+    ids = seed(20)
+    job = rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR, chunk_size=10)
+    real_write = rescore.write_assessments
+
+    def write_then_die(rows, snapshots):
+        real_write(rows, snapshots)
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(rescore, "write_assessments", write_then_die)
+    first = job.chunks.order_by("number").first()
+    with pytest.raises(RuntimeError):
+        rescore.run_chunk(first.pk)
+    first.refresh_from_db()
+    job.refresh_from_db()
+    assert not first.done and first.attempts == 1
+    assert (job.done, job.status) == (0, "queued")
+    assert not Assessment.objects.filter(enterprise_id__in=ids).exists()
+    assert Enterprise.objects.filter(pk__in=ids, needs_rescore=True).count() == 20
+
+    monkeypatch.setattr(rescore, "write_assessments", real_write)
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = rescore.resume_job(job.pk)
+    job.refresh_from_db()
+    assert queued == 2
+    assert (job.done, job.status) == (20, "done")
+    assert Assessment.objects.filter(enterprise_id__in=ids).count() == 20 * 5
+
+
+def test_resuming_a_finished_job_queues_nothing():
+    seed(3)
+    job = rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    assert rescore.resume_job(job.pk) == 0
+    assert RescoreChunk.objects.get(job=job).attempts == 1
+
+
+def test_a_stalled_job_is_requeued_by_the_safety_net(ruleset_2022):
+    seed(4)
+    job = rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR)
+    RescoreJob.objects.filter(pk=job.pk).update(updated_at=job.updated_at - datetime.timedelta(hours=1))
+    assert rescore.resume_stale_jobs() == [job.pk]
+    job.refresh_from_db()
+    assert job.status == "done" and job.done == 4
+
+
+def test_an_enterprise_without_figures_is_reported_and_does_not_stop_the_job():
+    seed(3)
+    bare = EnterpriseFactory()
+    job = rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    assert (job.status, job.done, job.failed, job.total) == ("done", 3, 1, 4)
+    error = RescoreError.objects.get(job=job)
+    assert error.enterprise_id == bare.pk and error.field == "declarations"
+    assert not Assessment.objects.filter(enterprise=bare).exists()
+
+
+def test_a_chunk_reads_and_writes_with_the_same_number_of_queries_whatever_its_size(ruleset_2022):
+    # Sizes kept under one SQLite insert batch (its bound-parameter limit splits bigger inserts).
+    ruleset_2022.mark_used()
+    seed(3, prefix="S")
+    small = rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR)
+    with CaptureQueriesContext(connection) as few:
+        rescore.run_chunk(small.chunks.get().pk)
+    seed(12, prefix="L")
+    large = rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR)
+    with CaptureQueriesContext(connection) as many:
+        rescore.run_chunk(large.chunks.get().pk)
+    assert large.total == 15
+    assert len(many) == len(few)
+    assert len(many) <= 25
+
+
+def test_unknown_region_tier_or_ruleset_is_rejected_naming_it():
+    for kwargs, field in [({"scope": "region", "value": "999999"}, "region"),
+                          ({"scope": "tier", "value": "gold"}, "tier"),
+                          ({"scope": "all", "ruleset": "miit-1999"}, "ruleset")]:
+        with pytest.raises(rescore.RescoreRequestError) as excinfo:
+            rescore.plan_job(**kwargs)
+        assert excinfo.value.field == field
+    assert not RescoreJob.objects.exists()
+
+
+def test_a_region_rescore_covers_the_counties_of_a_city():
+    xihu = EnterpriseFactory(region_id="330106")
+    EnterpriseFactory(region_id="330203")
+    job = rescore.plan_job(scope="region", value="330100", ruleset="miit-2022", year=YEAR)
+    assert job.total == 1
+    assert job.chunks.get().enterprise_ids == [xihu.pk]
+
+
+def test_a_tier_rescore_covers_the_enterprises_at_that_tier():
+    holder = EnterpriseFactory()
+    Enterprise.objects.filter(pk=holder.pk).update(current_tier="little_giant")
+    EnterpriseFactory()
+    job = rescore.plan_job(scope="tier", value="little_giant", ruleset="miit-2022", year=YEAR)
+    assert job.chunks.get().enterprise_ids == [holder.pk]
+
+
+def test_a_certified_enterprise_that_no_longer_meets_its_tier_is_proposed_for_demotion_once(
+    example_enterprise, certify
+):
+    enterprise = example_enterprise()
+    today = datetime.date.today()
+    granted, expires = today - datetime.timedelta(days=400), today + datetime.timedelta(days=700)
+    giant = certify(enterprise, "little_giant", granted, expires)
+    certify(enterprise, "innovative_sme", granted, expires)
+
+    job = rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    proposal = DemotionProposal.objects.get(enterprise=enterprise)
+    assert (proposal.certification_id, proposal.tier, proposal.status, proposal.job_id) == (
+        giant.pk, "little_giant", "open", job.pk)
+    assert proposal.unmet, "the proposal says which rules are no longer met"
+    giant.refresh_from_db()
+    assert giant.status == "active", "never an automatic demotion"
+    entry = AuditEntry.objects.for_object(proposal).get()
+    assert entry.context["job"] == job.pk
+
+    rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    assert DemotionProposal.objects.filter(enterprise=enterprise).count() == 1
+
+
+def test_publishing_a_ruleset_version_rescores_everyone_under_it(ruleset_2022, django_capture_on_commit_callbacks):
+    ids = seed(3)
+    draft = RulesetVersion.objects.create(code="miit-2022", version=ruleset_2022.version + 1, title="draft",
+                                          effective_from=ruleset_2022.effective_from, data=ruleset_2022.data,
+                                          is_draft=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_ruleset(draft)
+    draft.refresh_from_db()
+    assert not draft.is_draft
+    job = RescoreJob.objects.get(ruleset=draft)
+    assert (job.scope, job.status, job.done) == ("all", "done", 3)
+    assert Assessment.objects.filter(ruleset=draft, enterprise_id__in=ids).count() == 15
+
+
+def test_the_safety_net_gives_up_on_a_chunk_that_keeps_failing_but_an_explicit_resume_retries_it(
+    ruleset_2022, django_capture_on_commit_callbacks
+):
+    seed(2)
+    job = rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR)
+    RescoreChunk.objects.filter(job=job).update(attempts=rescore.MAX_AUTOMATIC_ATTEMPTS)
+    RescoreJob.objects.filter(pk=job.pk).update(updated_at=job.updated_at - datetime.timedelta(hours=1))
+    assert rescore.resume_stale_jobs() == [job.pk]
+    job.refresh_from_db()
+    assert job.status == "queued" and job.done == 0
+    assert rescore.resume_job(job.pk) == 1
+    job.refresh_from_db()
+    assert job.status == "done" and job.done == 2
+
+
+def test_a_demotion_proposal_names_the_unmet_rules_even_when_results_are_stored_without_breakdown(
+    example_enterprise, certify, settings
+):
+    settings.REGISTRY = {**settings.REGISTRY, "RESCORE_EXPLAIN": False}
+    enterprise = example_enterprise()
+    today = datetime.date.today()
+    certify(enterprise, "little_giant", today - datetime.timedelta(days=30), today + datetime.timedelta(days=900))
+    rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    assert DemotionProposal.objects.get(enterprise=enterprise).unmet
