@@ -52,6 +52,7 @@ ADMIN_RULES: dict[str, AdminRule] = {
     "axes.accessattempt": AdminRule(SUPERUSER),
     "axes.accesslog": AdminRule(SUPERUSER),
     "axes.accessfailurelog": AdminRule(SUPERUSER),
+    "evaluation.rescorejob": AdminRule(SUPERUSER),
     "enterprises.enterprise": AdminRule(OFFICIALS, lambda w: w.enterprise_a, SEES_A_IN_ADMIN),
     "enterprises.region": AdminRule(OFFICIALS),
     "enterprises.reviewerprofile": AdminRule(STAFF),
@@ -117,6 +118,17 @@ def test_admin_page_matrix(label: str, role: str) -> None:
         else:
             assert _turned_away(response, role), f"{role} opened A's {label} {page}: {response.status_code}"
             assert all(secret not in text for secret in secrets), f"{role} saw A's data on the {label} {page}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_only_superusers_may_start_a_rescore_from_the_admin(role: str) -> None:
+    world = build_world()
+    response = _client(world, role).get(reverse("admin:evaluation_rescorejob_start"))
+    if role == "superuser":
+        assert response.status_code == 200
+    else:
+        assert _turned_away(response, role), f"{role} opened the re-score start page: {response.status_code}"
 
 
 @pytest.mark.django_db
