@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "enterprises",
     "evaluation",
     "registry",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", include("enterprises.api.urls")),
     path("api/", include("evaluation.api.urls")),
     path("api/", include("registry.api.urls")),
+    path("", include("portal.urls")),
 ]
 
 # Under /api/ even a URL no route matches answers in the API's JSON error shape.
