@@ -20,3 +20,7 @@ urlpatterns = [
     path("api/", include("registry.api.urls")),
     path("", include("portal.urls")),
 ]
+
+# Under /api/ even a URL no route matches answers in the API's JSON error shape.
+handler404 = "config.api.not_found"
+handler500 = "config.api.server_error"

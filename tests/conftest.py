@@ -125,3 +125,19 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient(HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture(autouse=True)
+def _login_guards(request: pytest.FixtureRequest, settings) -> None:
+    """Keep the login guards from leaking between tests.
+
+    django-axes would lock out tests that log in repeatedly (and refuses ``client.login`` without a request):
+    it is off except in tests marked ``axes``. The login throttle counts in the cache: clear it per test.
+    Passwords are hashed with a fast hasher: the production PBKDF2 costs ~0.5 s a user, which dominated any
+    test that creates a few users.
+    """
+    from django.core.cache import cache
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.AXES_ENABLED = request.node.get_closest_marker("axes") is not None
+    cache.clear()
