@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/tier_registry
 DEMO_ENTERPRISES ?= 400
 
-.PHONY: demo test test-sqlite test-postgres lint venv serve clean bench
+.PHONY: demo test test-sqlite test-postgres lint venv serve clean bench bench-insights
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ test-postgres: venv
 
 bench: venv
 	$(BIN)/python bench/bench_engine.py --profiles 100000
+
+# The 10,000-row import, the dashboard on 100,000 enterprises and a simulation (all rolled back afterwards).
+bench-insights: venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python bench/bench_import.py --rows 10000 --format xlsx
+	$(BIN)/python bench/bench_insights.py --enterprises 100000 --simulate 5000
 
 clean:
 	rm -rf $(VENV) var/db.sqlite3* .pytest_cache .ruff_cache

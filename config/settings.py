@@ -19,7 +19,10 @@ DEBUG = env.bool("DEBUG", default=True)
 
 _DEV_SECRET_KEY = "dev-insecure-key-for-local-use-only-never-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default="") or _DEV_SECRET_KEY
-if not DEBUG and (SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+if not DEBUG and (
+    SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5
+    or SECRET_KEY.startswith("django-insecure-")
+):
     raise ImproperlyConfigured(
         "SECRET_KEY must be set to a random value of at least 50 characters when DEBUG is off."
     )
@@ -41,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "enterprises",
     "evaluation",
     "registry",
@@ -58,7 +62,27 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "enterprises.audit.AuditActorMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# django-axes counts failed logins (admin, portal and API token) and locks a username from an address out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# How many reverse proxies (nginx, a load balancer) stand in front and append to X-Forwarded-For. With none, the
+# client address is REMOTE_ADDR and a forged X-Forwarded-For header cannot dodge the login throttle or lockout.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
+)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -107,7 +131,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Only folders that exist: a missing one is a system-check warning that `check --deploy` must not show.
+STATICFILES_DIRS = [path for path in [BASE_DIR / "static"] if path.is_dir()]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 STORAGES = {
@@ -142,6 +167,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Task modules outside the apps' ``tasks.py``.
+CELERY_IMPORTS = ["registry.followup"]
 # Results are not read back (jobs keep their progress in the database): storing them would only cost time.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=300_000)  # KiB
@@ -158,17 +185,25 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.RegistryPagination",
+    # JSON that is not plain data (NaN, Infinity, absurd nesting, bodies over DATA_UPLOAD_MAX_MEMORY_SIZE) is a
+    # 400/413 naming the place, never a crash.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.StrictJSONParser",
+        "config.parsers.LimitedFormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": False,
     "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="10/min")},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "tier-registry API",
@@ -177,11 +212,25 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents its error responses (the one JSON error shape), so clients and schemathesis
+    # can check them.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.document_error_responses",
+    ],
+    # One named enum per choice set shared by several fields (keeps client code tidy, check --deploy quiet).
+    "ENUM_NAME_OVERRIDES": {
+        "TierEnum": "enterprises.models.Tier",
+        "ApplicationStatusEnum": "registry.models.ApplicationStatus",
+        "CertificationStatusEnum": "registry.models.CertificationStatus",
+        "RevocationCauseEnum": "registry.models.RevocationCause",
+    },
     # Swagger UI served by the project itself (no CDN): the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
 # --- The registry's own settings ------------------------------------------------------------------------------
 REGISTRY = {
@@ -192,6 +241,20 @@ REGISTRY = {
     "FRAUD_BAN_YEARS": 3,
     "EVIDENCE_MAX_BYTES": env.int("REGISTRY_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024),
     "EVIDENCE_EXTENSIONS": ["pdf", "png", "jpg", "jpeg", "xlsx"],
+    # Zhejiang's cultivation targets for 2025 (criteria.md §7: 浙政办发〔2022〕19号 "(二)培育目标"). The first
+    # two are verified; hidden champion, little giant and single champion figures are as reported in the press.
+    # Keyed by target year so the next plan's figures can be added beside them.
+    "TARGETS": {
+        2025: {
+            "innovative_sme": 50000,
+            "specialised_sme": 10000,
+            "hidden_champion": 500,
+            "little_giant": 1000,
+            "single_champion": 130,
+        },
+    },
+    # Certifications expiring within this many days are listed on the dashboard.
+    "EXPIRING_WITHIN_DAYS": 90,
     # Annual data update deadline ("MM-DD") by ruleset code, used when the ruleset data states none
     # (criteria.md §1.6, §2.5, §4.3: 30 April under the 2022 rules, 31 May under the 2026 rules).
     "ANNUAL_UPDATE_DEADLINES": {"miit-2022": "04-30", "miit-2026": "05-31", "default": "04-30"},

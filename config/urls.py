@@ -4,7 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from enterprises.exports import install_exports
+
+# Export buttons on the enterprise, application, certification and assessment lists (whoever registered them).
+install_exports(admin.site)
+
 urlpatterns = [
+    path("admin/insights/", include("registry.admin_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -14,3 +20,7 @@ urlpatterns = [
     path("api/", include("registry.api.urls")),
     path("", include("portal.urls")),
 ]
+
+# Under /api/ even a URL no route matches answers in the API's JSON error shape.
+handler404 = "config.api.not_found"
+handler500 = "config.api.server_error"

@@ -8,7 +8,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
-from django.utils.html import format_html_join
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .audit import AuditEntry, acting_as
@@ -85,15 +86,24 @@ class EnterpriseAdmin(RegionScopedAdmin):
     list_filter = [CityFilter, CountyFilter, "size_class", "current_tier", "sector"]
     search_fields = ["name", "=uscc"]
     show_full_result_count = False
-    readonly_fields = ["size_class", "current_tier", "banned_until", "created_at", "updated_at", "audit_trail"]
+    readonly_fields = ["size_class", "current_tier", "banned_until", "created_at", "updated_at", "audit_trail",
+                       "printable_assessment"]
     raw_id_fields = ["region"]
     inlines = [MembershipInline, FinancialYearInline, DeclarationInline]
     fieldsets = [
         (None, {"fields": ["uscc", "name", "region", "sector", "established_year", "established_on"]}),
         (_("Contact"), {"fields": ["address", "contact_name", "contact_phone", "contact_email"]}),
-        (_("Derived"), {"fields": ["size_class", "current_tier", "banned_until", "created_at", "updated_at"]}),
+        (_("Derived"), {"fields": ["size_class", "current_tier", "banned_until", "created_at", "updated_at",
+                                   "printable_assessment"]}),
         (_("Audit trail"), {"fields": ["audit_trail"], "classes": ["collapse"]}),
     ]
+
+    @admin.display(description=_("assessment"))
+    def printable_assessment(self, obj: Enterprise) -> str:
+        if obj.pk is None:
+            return "-"
+        return format_html('<a href="{}" target="_blank">{}</a>', reverse("insights:assessment_print", args=[obj.pk]),
+                           _("Printable assessment"))
 
     @admin.display(description=_("changes"))
     def audit_trail(self, obj: Enterprise) -> str:

@@ -154,6 +154,8 @@ class Enterprise(AuditedModel):
 
     class Meta:
         ordering = ["name", "id"]
+        # Lists are ordered by name: with this index the first page of 100,000 enterprises is an index scan.
+        indexes = [models.Index(fields=["name", "id"], name="enterprise_name_id")]
         verbose_name = _("enterprise")
         verbose_name_plural = _("enterprises")
 

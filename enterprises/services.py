@@ -4,6 +4,7 @@ validates the same way, records the same audit trail and flags the enterprise fo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -147,3 +148,27 @@ def update_enterprise(enterprise: Enterprise, data: dict[str, Any], *, reason: s
     if "sector" in data:
         _after_figures_change(enterprise)
     return enterprise
+
+
+def refresh_size_classes(enterprise_ids: Iterable[int]) -> None:
+    """Bulk ``derive_size_class`` for imports: two reads, one update per size class, and the re-score flag set."""
+    from evaluation.engine import size_class as engine_size_class
+
+    ids = list(enterprise_ids)
+    if not ids:
+        return
+    revenue = {(e, y): r for e, y, r in FinancialYear.objects.filter(enterprise_id__in=ids).values_list(
+        "enterprise_id", "year", "operating_revenue")}
+    sectors = dict(Enterprise.objects.filter(pk__in=ids).values_list("pk", "sector"))
+    sizes: dict[int, str] = {}
+    for enterprise_id, year, employees in Declaration.objects.filter(enterprise_id__in=ids).order_by(
+        "enterprise_id", "-year"
+    ).values_list("enterprise_id", "year", "employees"):
+        if enterprise_id not in sizes and (enterprise_id, year) in revenue:
+            sizes[enterprise_id] = engine_size_class(sectors[enterprise_id], employees, revenue[(enterprise_id, year)])
+    by_size: dict[str, list[int]] = {}
+    for pk in ids:
+        by_size.setdefault(sizes.get(pk, ""), []).append(pk)
+    for size, pks in by_size.items():
+        for start in range(0, len(pks), 5000):
+            Enterprise.objects.filter(pk__in=pks[start:start + 5000]).update(size_class=size, needs_rescore=True)

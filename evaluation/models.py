@@ -273,3 +273,94 @@ class RescoreError(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id}: {self.message}"
+
+
+class SimulationStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class SimulationJob(models.Model):
+    """A policy simulation: every enterprise in scope evaluated under two rulesets, nothing stored as an assessment.
+
+    Only the differences are kept (``SimulationChange``), with per-tier and per-city totals in ``summary``.
+    """
+
+    base = models.ForeignKey(
+        RulesetVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("current ruleset")
+    )
+    candidate = models.ForeignKey(
+        RulesetVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed ruleset")
+    )
+    year = models.PositiveSmallIntegerField(_("figures year"))
+    region_code = models.CharField(
+        _("region"), max_length=6, blank=True, help_text=_("Empty: the whole province.")
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=SimulationStatus.choices, default=SimulationStatus.PENDING
+    )
+    total = models.PositiveIntegerField(_("enterprises"), default=0)
+    processed = models.PositiveIntegerField(_("processed"), default=0)
+    skipped = models.PositiveIntegerField(
+        _("skipped"), default=0, help_text=_("Enterprises without a declaration or figures for the year.")
+    )
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    worker = models.CharField(_("worker"), max_length=200, blank=True, help_text=_("Empty: run inline."))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("policy simulation")
+        verbose_name_plural = _("policy simulations")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.base} → {self.candidate} ({self.year})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == SimulationStatus.DONE:
+            return 100
+        return int(100 * self.processed / self.total) if self.total else 0
+
+
+class SimulationChangeKind(models.TextChoices):
+    GAIN = "gain", _("Would gain")
+    LOSS = "loss", _("Would lose")
+
+
+class SimulationChange(models.Model):
+    """One enterprise whose result for one tier differs between the two rulesets of a simulation."""
+
+    job = models.ForeignKey(SimulationJob, on_delete=models.CASCADE, related_name="changes",
+                            verbose_name=_("simulation"))
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", on_delete=models.CASCADE, related_name="+", verbose_name=_("enterprise")
+    )
+    city_code = models.CharField(_("city code"), max_length=6, blank=True)
+    tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices)
+    kind = models.CharField(_("change"), max_length=4, choices=SimulationChangeKind.choices)
+    base_score = models.DecimalField(_("score now"), max_digits=6, decimal_places=2, null=True, blank=True)
+    candidate_score = models.DecimalField(
+        _("score under the proposal"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["job", "tier", "kind", "enterprise_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "enterprise", "tier"], name="unique_simulation_change"),
+        ]
+        verbose_name = _("simulated change")
+        verbose_name_plural = _("simulated changes")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.tier} {self.kind}"

@@ -31,7 +31,7 @@ from enterprises.models import Enterprise, Tier
 from enterprises.profiles import ProfileUnavailable
 from enterprises.roles import reviewer_of
 
-from . import workflow
+from . import followup, workflow
 from .certifications import add_years, refresh_current_tier
 from .eligibility import Situation, judge
 from .models import (
@@ -100,7 +100,7 @@ def _transition(
             actor_role=workflow.role_label(user, app, rule), action=action, from_status=from_status,
             to_status=to_status, reason=reason,
         )
-    transaction.on_commit(lambda: notify_event(event.pk))
+    followup.schedule(app.pk, event.pk)  # notifications via Celery after commit; a sweep catches what was not queued
     return event
 
 

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from . import lifecycle
+from .followup import run_followup, sweep_followups  # noqa: F401  (registered with the other registry tasks)
 
 RETRY = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": True, "max_retries": 5,
          "acks_late": True}

@@ -62,6 +62,58 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     }
 
 
+# Tests read in English unless they ask for Chinese. The site's default is zh-hans, and the compiled catalogue
+# translates every message; so that assertions on English text hold whatever is translated:
+# - code called directly (services, validators, commands) runs with English active;
+# - the ``client`` and ``api_client`` fixtures send ``Accept-Language: en`` (a request's own header or the
+#   language cookie still wins). Tests of the Chinese default use a bare ``django.test.Client()`` or send
+#   ``zh-hans``; tests of Chinese messages outside a request use ``translation.override("zh-hans")``.
+@pytest.fixture(autouse=True)
+def english_outside_requests():
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def migration_loaded_data(request: pytest.FixtureRequest) -> None:
+    """Regions and role groups come from data migrations; a transactional test that ran earlier flushed them.
+    Every transactional test (browser, real worker) starts with them reloaded, whatever ran before it."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and bool(marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    from django.contrib.auth.models import Group, Permission
+
+    from enterprises.models import Region
+    from enterprises.regions import BUNDLED_CSV, load_regions
+    from enterprises.roles import GROUP_PERMISSIONS
+
+    if not Region.objects.exists():
+        load_regions(BUNDLED_CSV)
+    if not Group.objects.filter(name__in=GROUP_PERMISSIONS).exists():
+        from django.apps import apps
+        from django.contrib.auth.management import create_permissions
+
+        for app_config in apps.get_app_configs():
+            create_permissions(app_config, verbosity=0)
+    for name, perms in GROUP_PERMISSIONS.items():
+        group, created = Group.objects.get_or_create(name=name)
+        if created:
+            for perm in perms:
+                app_label, codename = perm.split(".")
+                group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
+@pytest.fixture
+def client():
+    from django.test import Client
+
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
 @pytest.fixture
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
@@ -72,4 +124,20 @@ def artifacts_dir() -> Path:
 def api_client():
     from rest_framework.test import APIClient
 
-    return APIClient()
+    return APIClient(HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture(autouse=True)
+def _login_guards(request: pytest.FixtureRequest, settings) -> None:
+    """Keep the login guards from leaking between tests.
+
+    django-axes would lock out tests that log in repeatedly (and refuses ``client.login`` without a request):
+    it is off except in tests marked ``axes``. The login throttle counts in the cache: clear it per test.
+    Passwords are hashed with a fast hasher: the production PBKDF2 costs ~0.5 s a user, which dominated any
+    test that creates a few users.
+    """
+    from django.core.cache import cache
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.AXES_ENABLED = request.node.get_closest_marker("axes") is not None
+    cache.clear()

@@ -84,7 +84,9 @@ class TokenView(APIView):
 
 def _check_year(year: int) -> None:
     if year < 1990 or year > timezone.localdate().year:
-        raise serializers.ValidationError({"year": [f"Year {year} is outside 1990–{timezone.localdate().year}."]})
+        raise serializers.ValidationError({"year": [
+            _("Year %(year)s is outside 1990–%(last)s.") % {"year": year, "last": timezone.localdate().year}
+        ]})
 
 
 class CanEditEnterprise(permissions.BasePermission):
@@ -127,7 +129,8 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         row = model.objects.filter(enterprise=enterprise, year=year).first()
         if request.method == "GET":
             if row is None:
-                return Response({"detail": f"No figures for {year}.", "errors": {}}, status=404)
+                return Response({"detail": _("No figures for %(year)s.") % {"year": year}, "errors": {}},
+                                status=404)
             return Response(serializer_class(row).data)
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)

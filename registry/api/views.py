@@ -15,7 +15,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -50,7 +49,6 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     filterset_class = ApplicationFilterSet
     search_fields = ["enterprise__name", "=enterprise__uscc"]
     ordering_fields = ["created_at", "submitted_at", "id", "year"]
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self) -> QuerySet:
         qs = Application.objects.restrict(self.request.user).select_related("enterprise", "ruleset")
@@ -122,7 +120,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     @extend_schema(methods=["get"], responses={200: EvidenceSerializer(many=True)})
     @extend_schema(methods=["post"], request={"multipart/form-data": EvidenceUploadSerializer},
                    responses={201: EvidenceSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # a plain list, as the schema says
     def evidence(self, request: Request, pk: str) -> Response:
         """The application's evidence files; POST (multipart: claim, file) uploads one."""
         application = self.get_object()

@@ -202,7 +202,8 @@ def test_home_marks_the_annual_update_done_once_both_forms_are_in(signed_in, ent
 
 
 def test_chinese_is_the_default_language(signed_in):
-    response = signed_in.get(reverse("portal:home"))
+    # The test client sends Accept-Language: en by default (tests/conftest.py); an empty header is no preference.
+    response = signed_in.get(reverse("portal:home"), HTTP_ACCEPT_LANGUAGE="")
     assert '<html lang="zh-hans">' in response.content.decode()
 
 

@@ -1,0 +1,204 @@
+"""The cultivation dashboard's figures: where the province (or a reviewer's region) stands against its targets.
+
+Every figure is an aggregate query (``values().annotate(Count)``), so the page costs the same handful of queries
+with 100 enterprises or 100,000. The region restriction comes from ``enterprises.roles`` like everywhere else.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count
+from django.db.models.functions import ExtractYear
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from enterprises.models import Region, Tier
+from enterprises.roles import region_q, reviewer_of, sees_everything, visible_enterprises
+
+from .models import Application, ApplicationStatus, Certification, DemotionProposal, DemotionStatus
+
+# Pipeline stages shown on the dashboard, in the order an application moves through them.
+PIPELINE_STAGES = (
+    ApplicationStatus.DRAFT, ApplicationStatus.COUNTY_REVIEW, ApplicationStatus.CITY_REVIEW,
+    ApplicationStatus.PROVINCIAL_REVIEW, ApplicationStatus.PUBLICITY, ApplicationStatus.RECOMMENDED,
+    ApplicationStatus.RETURNED, ApplicationStatus.CERTIFIED, ApplicationStatus.REJECTED,
+    ApplicationStatus.WITHDRAWN,
+)
+LIST_LIMIT = 50
+
+
+def targets(year: int | None = None) -> tuple[int, dict[str, int]]:
+    """The target year and its per-tier targets (the latest plan when ``year`` is not given)."""
+    plans: dict[int, dict[str, int]] = settings.REGISTRY.get("TARGETS", {})
+    if not plans:
+        return 0, {}
+    chosen = year if year in plans else max(plans)
+    return chosen, dict(plans[chosen])
+
+
+@dataclass
+class Scope:
+    """The part of the map the viewer looks at: the province, a city (split by county) or one county."""
+
+    region: Region | None  # None: the whole province
+    breakdown: str  # "city" or "county": what the per-area figures are split by
+    areas: list[Region] = field(default_factory=list)
+    locked: bool = False  # a reviewer bound to the region cannot widen it
+
+
+def region_name(region: Region) -> str:
+    """The region's name in the page's language (Chinese unless English is active and an English name exists)."""
+    language = translation.get_language() or ""
+    return region.name_en if language.startswith("en") and region.name_en else region.name
+
+
+def resolve_scope(user: Any, city: str | None = None) -> Scope:
+    """The region shown to ``user``; a reviewer is held to their own region whatever they ask for."""
+    reviewer = None if sees_everything(user) else reviewer_of(user)
+    if reviewer is not None:
+        region = reviewer.region
+        if region.level == "province":
+            region, locked = None, False
+        else:
+            locked = True
+    else:
+        region, locked = None, False
+    if region is None and city:
+        region = Region.objects.filter(code=city, level="city").first()
+    if region is None:
+        areas = list(Region.objects.filter(level="city").order_by("code"))
+        return Scope(None, "city", areas, locked)
+    if region.level == "city":
+        areas = list(Region.objects.filter(level="county", city_code=region.code).order_by("code"))
+        return Scope(region, "county", areas, locked)
+    return Scope(region, "county", [region], locked)
+
+
+def _scoped(queryset: Any, user: Any, scope: Scope, prefix: str = "enterprise") -> Any:
+    queryset = visible_enterprises(queryset, user, prefix=prefix)
+    if scope.region is not None:
+        queryset = queryset.filter(region_q(scope.region.code, f"{prefix}__region"))
+    return queryset
+
+
+def dashboard_data(user: Any, city: str | None = None, today: datetime.date | None = None) -> dict[str, Any]:
+    """Every figure of the dashboard for ``user`` as plain data (the template and the charts read it)."""
+    today = today or timezone.localdate()
+    scope = resolve_scope(user, city)
+    target_year, tier_targets = targets()
+    tiers = list(Tier)
+    area_key = "enterprise__region__city_code" if scope.breakdown == "city" else "enterprise__region_id"
+
+    valid = _scoped(Certification.objects.valid_on(today), user, scope)
+
+    # 1. Active certifications per tier, against the province's targets.
+    per_tier = dict(valid.values_list("tier").annotate(n=Count("id")).values_list("tier", "n"))
+    tier_rows = []
+    for tier in tiers:
+        count = per_tier.get(tier.value, 0)
+        target = tier_targets.get(tier.value)
+        tier_rows.append({
+            "tier": tier.value, "label": str(tier.label), "count": count, "target": target,
+            "percent": round(100 * count / target, 1) if target else None,
+        })
+
+    # 2. Per city (or county): active certifications per tier.
+    by_area: dict[str, dict[str, int]] = defaultdict(dict)
+    for code, tier, n in valid.values_list(area_key, "tier").annotate(n=Count("id")).values_list(
+        area_key, "tier", "n"
+    ):
+        by_area[code or ""][tier] = n
+    area_rows = []
+    for area in scope.areas:
+        counts = by_area.get(area.code, {})
+        area_rows.append({
+            "code": area.code, "name": region_name(area), "counts": [counts.get(t.value, 0) for t in tiers],
+            "total": sum(counts.values()),
+        })
+
+    # 3. Certifications by year granted (every status: the trend of what was awarded).
+    granted = _scoped(Certification.objects.all(), user, scope)
+    by_year: dict[int, dict[str, int]] = defaultdict(dict)
+    for year, tier, n in granted.annotate(year=ExtractYear("granted_on")).values_list("year", "tier").annotate(
+        n=Count("id")
+    ).values_list("year", "tier", "n"):
+        by_year[year][tier] = n
+    years = sorted(by_year)
+    year_rows = [{"year": y, "counts": [by_year[y].get(t.value, 0) for t in tiers]} for y in years]
+
+    # 4. The application pipeline per stage and tier.
+    pipeline: dict[str, dict[str, int]] = defaultdict(dict)
+    for status, tier, n in _scoped(Application.objects.all(), user, scope).values_list("status", "tier").annotate(
+        n=Count("id")
+    ).values_list("status", "tier", "n"):
+        pipeline[status][tier] = n
+    pipeline_rows = [
+        {"status": s.value, "label": str(s.label), "counts": [pipeline[s.value].get(t.value, 0) for t in tiers],
+         "total": sum(pipeline[s.value].values())}
+        for s in PIPELINE_STAGES
+    ]
+
+    # 5. Certifications expiring soon.
+    days = settings.REGISTRY.get("EXPIRING_WITHIN_DAYS", 90)
+    expiring_qs = _scoped(Certification.objects.expiring_within(days, today), user, scope)
+    expiring = list(
+        expiring_qs.select_related("enterprise", "enterprise__region").order_by("expires_on", "id")[:LIST_LIMIT]
+    )
+    expiring_count = expiring_qs.count()
+
+    # 6. Open demotion proposals.
+    proposals_qs = _scoped(DemotionProposal.objects.filter(status=DemotionStatus.OPEN), user, scope)
+    proposals = list(proposals_qs.select_related("enterprise", "enterprise__region").order_by("-created_at")[
+        :LIST_LIMIT
+    ])
+    proposals_count = proposals_qs.count()
+
+    return {
+        "today": today,
+        "scope": scope,
+        "scope_name": region_name(scope.region) if scope.region else _("Zhejiang province"),
+        "tiers": [{"code": t.value, "label": str(t.label)} for t in tiers],
+        "target_year": target_year,
+        "tier_rows": tier_rows,
+        "area_rows": area_rows,
+        "year_rows": year_rows,
+        "pipeline_rows": pipeline_rows,
+        "expiring_days": days,
+        "expiring": expiring,
+        "expiring_count": expiring_count,
+        "proposals": proposals,
+        "proposals_count": proposals_count,
+    }
+
+
+def chart_data(data: dict[str, Any]) -> dict[str, Any]:
+    """The JSON the page's charts draw: the same numbers the tables beside them show."""
+    tier_labels = [t["label"] for t in data["tiers"]]
+    return {
+        "targets": {
+            "labels": tier_labels,
+            "count": [r["count"] for r in data["tier_rows"]],
+            "target": [r["target"] or 0 for r in data["tier_rows"]],
+            "count_label": str(_("Active certifications")),
+            "target_label": str(_("Target %(year)s") % {"year": data["target_year"]}),
+        },
+        "areas": {
+            "labels": [r["name"] for r in data["area_rows"]],
+            "series": [
+                {"label": label, "data": [r["counts"][i] for r in data["area_rows"]]}
+                for i, label in enumerate(tier_labels)
+            ],
+        },
+        "trend": {
+            "labels": [str(r["year"]) for r in data["year_rows"]],
+            "series": [
+                {"label": label, "data": [r["counts"][i] for r in data["year_rows"]]}
+                for i, label in enumerate(tier_labels)
+            ],
+        },
+    }

@@ -1,0 +1,81 @@
+"""One enterprise's assessment as a printable page (the admin's print view, no navigation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+
+from enterprises.models import Enterprise, Tier
+from enterprises.profiles import ProfileUnavailable
+from enterprises.roles import visible_enterprises
+from evaluation.models import Assessment
+
+
+def _lines(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The indicator lines of a tier result, whatever their exact shape, as label / value / points."""
+    lines = []
+    for item in result.get("indicators") or []:
+        if isinstance(item, dict):
+            lines.append({
+                "label": item.get("label") or item.get("name") or item.get("id") or item.get("code", ""),
+                "value": item.get("value", ""),
+                "points": item.get("points", item.get("score", "")),
+                "max": item.get("max_points", item.get("max", "")),
+            })
+    return lines
+
+
+def _unmet(result: dict[str, Any]) -> list[str]:
+    out = []
+    for item in result.get("unmet") or result.get("unmet_rules") or []:
+        if isinstance(item, dict):
+            out.append(str(item.get("message") or item.get("label") or item.get("rule") or item))
+        else:
+            out.append(str(item))
+    return out
+
+
+def assessment_print_view(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.has_perm("evaluation.view_assessment"):
+        raise Http404
+    enterprise = get_object_or_404(
+        visible_enterprises(Enterprise.objects.select_related("region"), request.user), pk=pk
+    )
+    stored = Assessment.objects.filter(enterprise=enterprise).select_related("ruleset")
+    years = sorted(set(stored.values_list("year", flat=True)), reverse=True)
+    year_param = request.GET.get("year", "")
+    year = int(year_param) if year_param.isdigit() else (years[0] if years else None)
+    tiers: list[dict[str, Any]] = []
+    source = "stored"
+    if year is not None and year in years:
+        rows = {a.tier: a for a in stored.filter(year=year).order_by("tier", "-evaluated_at")}
+        for tier in Tier:
+            a = rows.get(tier.value)
+            if a is not None:
+                tiers.append({"label": tier.label, "status": a.get_status_display(), "passed": a.passed,
+                              "score": a.score, "max_score": a.max_score, "route": a.route,
+                              "ruleset": a.ruleset, "evaluated_at": a.evaluated_at,
+                              "lines": _lines(a.result), "unmet": _unmet(a.result)})
+    elif year is not None:
+        from evaluation.services import evaluate_enterprise
+
+        source = "live"
+        try:
+            evaluated = evaluate_enterprise(enterprise, year, advice=False)
+        except ProfileUnavailable as exc:
+            raise Http404(exc.message)
+        for code, r in evaluated.to_dict().get("tiers", {}).items():
+            tiers.append({"label": Tier(code).label, "status": r.get("status"), "passed": r.get("passed"),
+                          "score": r.get("score"), "max_score": r.get("max_score"), "route": r.get("route"),
+                          "ruleset": evaluated.version, "evaluated_at": None, "lines": _lines(r),
+                          "unmet": _unmet(r)})
+    context = {
+        **admin.site.each_context(request), "title": _("Assessment of %(name)s") % {"name": enterprise.name},
+        "enterprise": enterprise, "year": year, "years": years, "tiers": tiers, "source": source,
+    }
+    return TemplateResponse(request, "admin/registry/assessment_print.html", context)

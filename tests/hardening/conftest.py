@@ -1,0 +1,20 @@
+"""Fixtures of the hardening tests: the two-enterprise world, and the migration-loaded data transactional
+tests need back after a flush."""
+
+from typing import Any
+
+from tests.registry.conftest import migration_data  # noqa: F401  (fixture re-exported for these tests)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Report how much the schema-driven fuzzing covered (the figures go into the hardening notes)."""
+    import sys
+
+    module = sys.modules.get("tests.hardening.test_schema_fuzz")
+    stats = getattr(module, "STATS", None)
+    if not stats or not stats["cases"]:
+        return
+    statuses = ", ".join(f"{code}: {n}" for code, n in sorted(stats["statuses"].items()))
+    terminalreporter.write_line(
+        f"schemathesis: {stats['cases']} cases over {len(stats['operations'])} operations ({statuses})"
+    )
