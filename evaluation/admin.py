@@ -13,9 +13,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from enterprises.exports import ExportMixin
+
 from . import rescore
 from .forms import StartRescoreForm
-from .models import RescoreJob, RescoreStatus
+from .models import Assessment, RescoreJob, RescoreStatus
 
 ERRORS_SHOWN = 50
 
@@ -89,3 +91,45 @@ class RescoreJobAdmin(admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
                    "title": _("Start a re-score")}
         return TemplateResponse(request, "admin/evaluation/rescorejob/start.html", context)
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(ExportMixin, admin.ModelAdmin):
+    """Stored assessments, read-only: each tier's result with its indicator-by-indicator breakdown.
+
+    Reviewers see their region's enterprises only; the lists export to CSV/XLSX with their filters.
+    """
+
+    list_display = ["enterprise", "year", "tier", "status", "route", "score", "ruleset", "evaluated_at"]
+    list_filter = ["tier", "status", "year", "ruleset"]
+    list_select_related = ["enterprise", "ruleset"]
+    search_fields = ["enterprise__name", "=enterprise__uscc"]
+    show_full_result_count = False
+    readonly_fields = ["enterprise", "year", "tier", "ruleset", "status", "passed", "route", "score", "max_score",
+                       "breakdown", "input_digest", "evaluated_at", "job_id"]
+    exclude = ["result"]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        from enterprises.roles import visible_enterprises
+
+        return visible_enterprises(super().get_queryset(request), request.user, prefix="enterprise")
+
+    @admin.display(description=_("breakdown"))
+    def breakdown(self, obj: Assessment) -> str:
+        result = obj.result or {}
+        indicators = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td></tr>",
+            ((i.get("code"), i.get("value"), i.get("points"), i.get("max"), i.get("source"))
+             for i in result.get("indicators") or []),
+        )
+        unmet = format_html_join("", "<li>{}</li>", ((u.get("message"),) for u in result.get("unmet") or []))
+        return format_html("<table>{}</table><ul>{}</ul>", indicators, unmet)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -139,20 +139,10 @@ def _enterprise_type() -> Any:
 # --- Publicity periods ------------------------------------------------------------------------------------------
 
 def close_publicity_periods(on: datetime.date | None = None) -> int:
-    """Certify applications whose publicity period ended without objection, via the registry services.
+    """Certify applications whose publicity period ended without objection (the workflow owns the transition)."""
+    from registry.services import close_due_publicity
 
-    The workflow owns that transition (``registry.services.close_due_publicity``); until that service is in this
-    code base the daily entry logs that nothing was closed rather than failing every day.
-    """
-    try:
-        from registry import services
-    except ImportError:
-        services = None
-    close = getattr(services, "close_due_publicity", None)
-    if close is None:
-        logger.warning("registry.services.close_due_publicity is not available; no publicity period closed")
-        return 0
-    return int(close(on=on))
+    return int(close_due_publicity(on=on))
 
 
 # --- Deadlines and reminders ------------------------------------------------------------------------------------

@@ -40,6 +40,12 @@ def _audit_entry_of_a(world: World) -> Any:
     return AuditEntry.objects.filter(enterprise_id=world.enterprise_a.pk).order_by("pk").first()
 
 
+def _assessment_of_a(world: World) -> Any:
+    from evaluation.models import Assessment
+
+    return Assessment.objects.filter(enterprise=world.enterprise_a).order_by("pk").first()
+
+
 ADMIN_RULES: dict[str, AdminRule] = {
     "auth.group": AdminRule(SUPERUSER),
     "auth.user": AdminRule(STAFF),
@@ -61,6 +67,7 @@ ADMIN_RULES: dict[str, AdminRule] = {
     "registry.certification": AdminRule(OFFICIALS, lambda w: w.objects["certification_a"], SEES_A_IN_ADMIN),
     "registry.cityquota": AdminRule(OFFICIALS),
     "registry.demotionproposal": AdminRule(OFFICIALS),
+    "evaluation.assessment": AdminRule(OFFICIALS, _assessment_of_a, SEES_A_IN_ADMIN),
 }
 
 

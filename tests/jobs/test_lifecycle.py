@@ -189,15 +189,6 @@ def test_the_daily_run_expires_what_ended(certify):
     assert isinstance(result["publicity_closed"], int)
 
 
-def _close_due_publicity_available() -> bool:
-    try:
-        from registry import services
-    except ImportError:
-        return False
-    return hasattr(services, "close_due_publicity")
-
-
-@pytest.mark.skipif(not _close_due_publicity_available(), reason="registry.services.close_due_publicity not merged")
 def test_the_daily_run_certifies_applications_whose_publicity_ended(certify, ruleset_2022):
     enterprise = EnterpriseFactory()
     application = Application.objects.create(enterprise=enterprise, tier="innovative_sme", year=2025,
@@ -209,7 +200,3 @@ def test_the_daily_run_certifies_applications_whose_publicity_ended(certify, rul
     assert Certification.objects.filter(enterprise=enterprise, tier="innovative_sme", status="active").exists()
 
 
-@pytest.mark.skipif(_close_due_publicity_available(), reason="the registry service is present")
-def test_without_the_registry_service_the_daily_run_closes_nothing_and_says_so(caplog):
-    assert lifecycle.close_publicity_periods(TODAY) == 0
-    assert "close_due_publicity is not available" in caplog.text
