@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -334,9 +335,17 @@ def _compiled(version: RulesetVersion) -> Any:
     return ruleset
 
 
-# Bump when the engine's result for an unchanged input and ruleset changes (a new result layout or message
-# wording), so the next re-score evaluates and rewrites every assessment once instead of keeping old ones.
-RESULT_FORMAT = b"tier-registry result 1"
+def _engine_fingerprint() -> bytes:
+    """A digest of the engine's own source: when the engine changes (a rule's meaning, the result layout, a
+    message's wording), every stored digest changes with it, so the next re-score evaluates and rewrites every
+    assessment once instead of keeping results the new engine would not give."""
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(Path(engine.__file__).resolve().parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest().encode()
+
+
+RESULT_FORMAT = b"tier-registry result " + _engine_fingerprint()
 
 
 def input_digest(mode: bytes, inputs: tuple) -> str:
