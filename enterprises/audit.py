@@ -250,6 +250,11 @@ class AuditedModel(models.Model):
         instance._audit_loaded = snapshot(instance, [f for f in cls.audit_fields if f in instance.__dict__])
         return instance
 
+    @property
+    def audit_enterprise_id(self) -> int | None:
+        """The enterprise whose trail shows this row's changes: its ``enterprise`` by default."""
+        return getattr(self, "enterprise_id", None)
+
     def _audit_fields(self) -> tuple[str, ...]:
         return self.audit_fields or tuple(f.attname for f in self._meta.concrete_fields)
 

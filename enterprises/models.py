@@ -208,10 +208,6 @@ class Membership(AuditedModel):
     def __str__(self) -> str:
         return f"{self.user} @ {self.enterprise}"
 
-    @property
-    def audit_enterprise_id(self) -> int | None:
-        return self.enterprise_id
-
 
 class ReviewerLevel(models.TextChoices):
     COUNTY = "county", _("County")
@@ -297,10 +293,6 @@ class FinancialYear(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id}/{self.year}"
-
-    @property
-    def audit_enterprise_id(self) -> int | None:
-        return self.enterprise_id
 
     def clean(self) -> None:
         super().clean()
@@ -435,10 +427,6 @@ class Declaration(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id}/{self.year}"
-
-    @property
-    def audit_enterprise_id(self) -> int | None:
-        return self.enterprise_id
 
     def clean(self) -> None:
         super().clean()

@@ -126,10 +126,6 @@ class Application(AuditedModel):
         return f"#{self.pk} {self.enterprise} {self.get_tier_display()} ({self.get_status_display()})"
 
     @property
-    def audit_enterprise_id(self) -> int | None:
-        return self.enterprise_id
-
-    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
@@ -293,10 +289,6 @@ class Certification(AuditedModel):
     def __str__(self) -> str:
         return f"{self.enterprise} — {self.get_tier_display()} ({self.get_status_display()}, {self.expires_on})"
 
-    @property
-    def audit_enterprise_id(self) -> int | None:
-        return self.enterprise_id
-
 
 class CityQuota(AuditedModel):
     """How many applications a city may recommend for a tier in a year (set by a provincial reviewer)."""
@@ -365,10 +357,6 @@ class DemotionProposal(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.enterprise} — {self.get_tier_display()}"
-
-    @property
-    def audit_enterprise_id(self) -> int | None:
-        return self.enterprise_id
 
 
 class Notification(models.Model):
