@@ -264,7 +264,7 @@ REGISTRY = {
     # job's chunks, and whether stored results keep the per-indicator breakdown.
     "RESCORE_CHUNK_SIZE": env.int("REGISTRY_RESCORE_CHUNK_SIZE", default=1000),
     "RESCORE_STALE_MINUTES": env.int("REGISTRY_RESCORE_STALE_MINUTES", default=10),
-    "RESCORE_EXPLAIN": env.bool("REGISTRY_RESCORE_EXPLAIN", default=True),
+    "RESCORE_EXPLAIN": env.bool("REGISTRY_RESCORE_EXPLAIN", default=False),
     # The review stages each tier passes through after submission (criteria.md §1.7, §2.6, §3.4, §4.4, §5.1).
     # The last stage is "publicity" (then certified) or "recommended" (national tiers: MIIT decides).
     "STAGES": {

@@ -116,7 +116,7 @@ class AssessmentAdmin(ExportMixin, admin.ModelAdmin):
 
     @admin.display(description=_("breakdown"))
     def breakdown(self, obj: Assessment) -> str:
-        result = obj.result or {}
+        result = obj.breakdown or {}
         indicators = format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td></tr>",
             ((i.get("code"), i.get("value"), i.get("points"), i.get("max"), i.get("source"))

@@ -131,8 +131,11 @@ class Assessment(models.Model):
     ``result`` holds the engine's full tier result (indicators, unmet rules, prerequisites, advice).
     """
 
+    # No index of its own: ``unique_assessment`` starts with the enterprise, and every index costs each
+    # re-scored row a write.
     enterprise = models.ForeignKey(
-        "enterprises.Enterprise", on_delete=models.CASCADE, related_name="assessments", verbose_name=_("enterprise")
+        "enterprises.Enterprise", on_delete=models.CASCADE, related_name="assessments", verbose_name=_("enterprise"),
+        db_index=False,
     )
     year = models.PositiveSmallIntegerField(_("year"))
     ruleset = models.ForeignKey(
@@ -165,8 +168,18 @@ class Assessment(models.Model):
 
     @property
     def snapshot(self) -> dict[str, Any] | None:
+        from .services import snapshot_profile
+
         row = ProfileSnapshot.objects.filter(digest=self.input_digest).values_list("data", flat=True).first()
-        return row
+        return snapshot_profile(row)
+
+    @property
+    def breakdown(self) -> dict[str, Any]:
+        """The full result with indicators and unmet rules, also for a result stored without them
+        (see ``evaluation.services.explained_results``)."""
+        from .services import explained_results
+
+        return explained_results([self])[self.pk]
 
 
 class RescoreScope(models.TextChoices):

@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Lookup, Max, Min, QuerySet, Value
 from django.db.models.functions import NullIf
 from django.utils import timezone
@@ -205,7 +205,7 @@ class ChunkOutcome:
 def run_chunk(chunk_id: int, *, explain: bool | None = None) -> ChunkOutcome:
     """Re-score one chunk in one transaction; a no-op when the chunk is done or another worker holds it."""
     if explain is None:
-        explain = bool(settings.REGISTRY.get("RESCORE_EXPLAIN", True))
+        explain = bool(settings.REGISTRY.get("RESCORE_EXPLAIN", False))
     RescoreChunk.objects.filter(pk=chunk_id, done=False).update(attempts=F("attempts") + 1)
     with transaction.atomic():
         # No join may sneak in (an ordering by the job would lock the job row too, and SKIP LOCKED would then
@@ -262,7 +262,7 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
     held_tiers = {pk: tuple(sorted({tier for _, tier in held})) for pk, held in certified.items()}
     values = profile_values(enterprises, year, held_tiers)
     tier_count = len(ruleset.plan()[1])
-    stored = stored_digests(ids, year, version.pk, tier_count)
+    stored, existing = stored_digests(ids, year, version.pk, tier_count)
     mode = b"explain" if explain else b"brief"
 
     now = timezone.now()
@@ -295,9 +295,11 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
             outcome.errors.append((enterprise_id, exc.field, exc.message))
             continue
         if digest not in snapshots:
-            snapshots[digest] = orjson.dumps(engine.profile_to_dict(parsed), option=orjson.OPT_SORT_KEYS).decode()
+            snapshots[digest] = snapshot_json(inputs)
         for tier, tier_result in result.tiers.items():
             data = tier_result.to_dict()
+            if not explain:
+                data["explained"] = False
             rows.append((
                 enterprise_id, year, version.pk, tier, tier_result.status, bool(tier_result.passed),
                 tier_result.route or "", data["score"], tier_result.max_score,
@@ -310,7 +312,7 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
                 shortfalls.append(Shortfall(cert_id, enterprise_id, tier, year, unmet))
         outcome.scored += 1
 
-    write_assessments(rows, snapshots)
+    write_assessments(rows, snapshots, fresh=set(ids) - existing)
     if outcome.errors:
         RescoreError.objects.bulk_create(
             [RescoreError(job_id=job.pk, enterprise_id=pk, field=f[:100], message=m) for pk, f, m in outcome.errors],
@@ -358,6 +360,13 @@ def input_digest(mode: bytes, inputs: tuple) -> str:
     is all the unchanged-result skip compares (re-score digests are only compared with re-score digests).
     """
     return hashlib.blake2b(RESULT_FORMAT + b"|" + mode + b"|" + repr(inputs).encode(), digest_size=32).hexdigest()
+
+
+def snapshot_json(inputs: tuple) -> str:
+    """The ``ProfileSnapshot`` of a re-scored input: the values as read (``profile_values``), not the profile
+    built from them. A tenth of the size of the profile's JSON and far cheaper to write, which matters when a
+    re-score stores a snapshot per enterprise; ``evaluation.services.snapshot_profile`` rebuilds the profile."""
+    return orjson.dumps({"format": "values", "values": inputs}, default=str).decode()
 
 
 def profile_values(
@@ -474,22 +483,24 @@ def typed_values(inputs: tuple) -> tuple:
     return identity, year, tuple(declaration), figures, _decimal(previous), held
 
 
-def stored_digests(ids: list[int], year: int, ruleset_id: int, tiers: int) -> dict[int, str]:
-    """Enterprises whose ``tiers`` stored assessments (this year and ruleset) share one input digest."""
+def stored_digests(ids: list[int], year: int, ruleset_id: int, tiers: int) -> tuple[dict[int, str], set[int]]:
+    """The enterprises whose ``tiers`` stored assessments (this year and ruleset) share one input digest, with
+    that digest; and every enterprise with at least one stored assessment (the rest have none to update)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT enterprise_id, min(input_digest) FROM {Assessment._meta.db_table}"
-                " WHERE enterprise_id = ANY(%s) AND year = %s AND ruleset_id = %s GROUP BY enterprise_id"
-                " HAVING count(*) = %s AND min(input_digest) = max(input_digest)",
-                [ids, year, ruleset_id, tiers],
+                f"SELECT enterprise_id, min(input_digest), max(input_digest), count(*)"
+                f" FROM {Assessment._meta.db_table}"
+                " WHERE enterprise_id = ANY(%s) AND year = %s AND ruleset_id = %s GROUP BY enterprise_id",
+                [ids, year, ruleset_id],
             )
-            return dict(cursor.fetchall())
-    rows = (Assessment.objects.filter(AnyOf(F("enterprise_id"), ids), year=year, ruleset_id=ruleset_id)
-            .order_by().values("enterprise_id")
-            .annotate(low=Min("input_digest"), high=Max("input_digest"), n=Count("*"))
-            .values_list("enterprise_id", "low", "high", "n"))
-    return {pk: low for pk, low, high, n in rows if low == high and n == tiers}
+            rows = cursor.fetchall()
+    else:
+        rows = (Assessment.objects.filter(AnyOf(F("enterprise_id"), ids), year=year, ruleset_id=ruleset_id)
+                .order_by().values("enterprise_id")
+                .annotate(low=Min("input_digest"), high=Max("input_digest"), n=Count("*"))
+                .values_list("enterprise_id", "low", "high", "n"))
+    return {pk: low for pk, low, high, n in rows if low == high and n == tiers}, {row[0] for row in rows}
 
 
 class AnyOf(Lookup):
@@ -541,17 +552,20 @@ ROW_COLUMNS = ("enterprise_id", "year", "ruleset_id", "tier", "status", "passed"
                "result", "input_digest", "evaluated_at", "job_id")
 
 
-def write_assessments(rows: list[tuple], snapshots: dict[str, str]) -> None:
+def write_assessments(rows: list[tuple], snapshots: dict[str, str], fresh: set[int] | None = None) -> None:
     """Upsert assessment rows (in ``ROW_COLUMNS`` order) and their input snapshots.
 
-    On PostgreSQL rows are streamed with COPY into a temporary table and merged with one INSERT … ON CONFLICT
-    that leaves unchanged results alone (so ``job_id`` and ``evaluated_at`` name the job that produced the
-    current result); other databases use the ORM's bulk upsert.
+    On PostgreSQL the rows of ``fresh`` enterprises (none stored for this year and ruleset when the chunk read
+    them) are streamed with COPY straight into the table; the others are streamed into a temporary table and
+    merged with one INSERT … ON CONFLICT that leaves unchanged results alone (so ``job_id`` and ``evaluated_at``
+    name the job that produced the current result). Should a row appear meanwhile (a live evaluation racing the
+    chunk), the straight COPY fails as a whole and everything goes through the merge. Other databases use the
+    ORM's bulk upsert.
     """
     if not rows and not snapshots:
         return
     if connection.vendor == "postgresql":
-        _write_postgres(rows, snapshots)
+        _write_postgres(rows, snapshots, fresh or set())
     else:
         _write_orm(rows, snapshots)
 
@@ -574,7 +588,9 @@ def _write_orm(rows: list[tuple], snapshots: dict[str, str]) -> None:
     )
 
 
-def _write_postgres(rows: list[tuple], snapshots: dict[str, str]) -> None:
+def _write_postgres(rows: list[tuple], snapshots: dict[str, str], fresh: set[int]) -> None:
+    import psycopg
+
     table = Assessment._meta.db_table
     snapshot_table = ProfileSnapshot._meta.db_table
     columns = ", ".join(ROW_COLUMNS)
@@ -602,6 +618,16 @@ def _write_postgres(rows: list[tuple], snapshots: dict[str, str]) -> None:
                 " SELECT digest, data, now() FROM rescore_snapshot_stage"
                 " ON CONFLICT (digest) DO NOTHING"
             )
+        if fresh:
+            new = [row for row in rows if row[0] in fresh]
+            try:
+                with transaction.atomic(), raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in new:
+                        copy.write_row(row)
+            except (IntegrityError, psycopg.IntegrityError):
+                logger.info("re-score: assessments appeared while the chunk ran; merging instead")
+            else:
+                rows = [row for row in rows if row[0] not in fresh]
         if rows:
             with raw.copy(f"COPY rescore_stage ({columns}) FROM STDIN") as copy:
                 for row in rows:

@@ -144,6 +144,53 @@ def store_assessments(evaluations: Iterable[Evaluated], job_id: int | None = Non
     return len(rows)
 
 
+def snapshot_profile(data: Any) -> dict[str, Any] | None:
+    """The profile (profile.md form) a stored ``ProfileSnapshot`` holds. Live evaluations store the profile itself;
+    a bulk re-score stores the compact ``{"format": "values", "values": [...]}`` it read (see
+    ``evaluation.rescore.snapshot_json``), which gives back exactly the profile that was evaluated."""
+    if isinstance(data, dict) and data.get("format") == "values":
+        from .rescore import typed_values
+
+        return engine.profile_to_dict(engine.parse_profile(engine.values_to_dict(*typed_values(tuple(data["values"])))))
+    return data
+
+
+def explained_results(assessments: Iterable[Assessment]) -> dict[int, dict[str, Any]]:
+    """Each assessment's full breakdown (indicators with values and points, unmet rules with their messages), by id.
+
+    A bulk re-score stores results without their explanation (``"explained": false``) to keep the write path
+    small. The engine is deterministic, so the breakdown is worked out again here from the profile snapshot stored
+    under the assessment's input digest, under the same ruleset version: one snapshot query for all of them and one
+    evaluation per distinct input. Results stored with their explanation are given as stored. A brief result whose
+    snapshot is gone is given as stored.
+    """
+    items = list(assessments)
+    out: dict[int, dict[str, Any]] = {}
+    brief = []
+    for item in items:
+        if isinstance(item.result, dict) and item.result.get("explained") is False:
+            brief.append(item)
+        else:
+            out[item.pk] = item.result
+    if not brief:
+        return out
+    snapshots = dict(ProfileSnapshot.objects.filter(digest__in={a.input_digest for a in brief})
+                     .values_list("digest", "data"))
+    evaluated: dict[tuple[str, int], Any] = {}
+    for item in brief:
+        key = (item.input_digest, item.ruleset_id)
+        if key not in evaluated:
+            data = snapshots.get(item.input_digest)
+            try:
+                evaluated[key] = None if data is None else evaluate_profile(snapshot_profile(data), item.ruleset).tiers
+            except engine.ProfileError:
+                evaluated[key] = None
+        tiers = evaluated[key]
+        tier_result = tiers.get(item.tier) if tiers else None
+        out[item.pk] = tier_result.to_dict() if tier_result is not None else item.result
+    return out
+
+
 def assess_and_store(enterprise: Enterprise, year: int, version: RulesetVersion | None = None) -> Evaluated:
     evaluated = evaluate_enterprise(enterprise, year, version, advice=True)
     store_assessments([evaluated])

@@ -223,7 +223,11 @@ class ApplicationAdmin(admin.ModelAdmin):
     def figures(self, obj: Application) -> str:
         profile = None
         if obj.input_digest:
-            profile = ProfileSnapshot.objects.filter(digest=obj.input_digest).values_list("data", flat=True).first()
+            from evaluation.services import snapshot_profile
+
+            profile = snapshot_profile(
+                ProfileSnapshot.objects.filter(digest=obj.input_digest).values_list("data", flat=True).first()
+            )
         if not profile:
             return _("Not submitted yet.")
         header = format_html(

@@ -53,14 +53,17 @@ def assessment_print_view(request: HttpRequest, pk: int) -> HttpResponse:
     tiers: list[dict[str, Any]] = []
     source = "stored"
     if year is not None and year in years:
+        from evaluation.services import explained_results
+
         rows = {a.tier: a for a in stored.filter(year=year).order_by("tier", "-evaluated_at")}
+        breakdowns = explained_results(rows.values())
         for tier in Tier:
             a = rows.get(tier.value)
             if a is not None:
                 tiers.append({"label": tier.label, "status": a.get_status_display(), "passed": a.passed,
                               "score": a.score, "max_score": a.max_score, "route": a.route,
                               "ruleset": a.ruleset, "evaluated_at": a.evaluated_at,
-                              "lines": _lines(a.result), "unmet": _unmet(a.result)})
+                              "lines": _lines(breakdowns[a.pk]), "unmet": _unmet(breakdowns[a.pk])})
     elif year is not None:
         from evaluation.services import evaluate_enterprise
 

@@ -511,8 +511,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _dump(obj: Any) -> dict[str, Any]:
-    return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
+    names = _FIELD_NAMES.get(obj.__class__)
+    if names is None:
+        names = _FIELD_NAMES[obj.__class__] = tuple(f.name for f in fields(obj))
+    out = {}
+    for name in names:
+        value = getattr(obj, name)
+        out[name] = _plain(value) if value.__class__ is Decimal else value
+    return out
 
 
 def profile_to_dict(profile: Profile) -> dict[str, Any]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import json
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
@@ -79,8 +80,8 @@ def test_a_chunk_that_dies_midway_leaves_nothing_behind_and_the_resume_finishes_
     job = rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR, chunk_size=10)
     real_write = rescore.write_assessments
 
-    def write_then_die(rows, snapshots):
-        real_write(rows, snapshots)
+    def write_then_die(rows, snapshots, **kwargs):
+        real_write(rows, snapshots, **kwargs)
         raise RuntimeError("worker killed")
 
     monkeypatch.setattr(rescore, "write_assessments", write_then_die)
@@ -286,4 +287,44 @@ def test_only_enterprises_whose_input_changed_are_evaluated_and_rewritten_again(
     assert rows.filter(job_id=first.pk).count() == 11 * len(Tier.values)
     changed = rows.get(enterprise_id=ids[3], tier="innovative_sme")
     assert changed.input_digest != digests[ids[3]] and changed.snapshot["financials"][0]["year"] == YEAR
-    assert changed.result["indicators"] and all("message" in u for u in changed.result["unmet"])
+    assert changed.result["explained"] is False and changed.result["indicators"] == []
+    assert changed.breakdown["indicators"] and all("message" in u for u in changed.breakdown["unmet"])
+
+
+def test_a_result_stored_without_its_breakdown_is_explained_again_exactly_as_the_live_evaluation(
+    example_enterprise, ruleset_2022, django_assert_max_num_queries
+):
+    from enterprises.profiles import build_profile
+    from evaluation import engine
+    from evaluation.services import evaluate_enterprise, explained_results
+
+    enterprise = example_enterprise()
+    rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    live = evaluate_enterprise(enterprise, YEAR, ruleset_2022, advice=False).to_dict()["tiers"]
+    stored = list(Assessment.objects.filter(enterprise=enterprise).select_related("ruleset"))
+    assert len(stored) == 5 and all(a.result["explained"] is False for a in stored)
+    with django_assert_max_num_queries(1):
+        explained = explained_results(stored)
+    for a in stored:
+        assert explained[a.pk] == live[a.tier]
+    # The compact snapshot a re-score stores gives back the very profile the live evaluation builds.
+    assert stored[0].snapshot == engine.profile_to_dict(engine.parse_profile(build_profile(enterprise, YEAR)))
+    assert any(u["message"] for a in stored for u in explained[a.pk]["unmet"])
+
+
+def test_rows_that_appear_while_a_chunk_runs_are_updated_not_duplicated_and_the_chunk_still_commits(ruleset_2022):
+    """The chunk read no stored assessment for an enterprise, but a live evaluation stored one before the chunk
+    wrote: the write still succeeds and leaves one row per tier, carrying the chunk's result."""
+    ids = seed(3)
+    job = rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR)
+    rescore.run_job_inline(job)
+    rows = Assessment.objects.filter(enterprise_id__in=ids).order_by("enterprise_id", "tier")
+    stale = [(*r[:9], json.dumps(r[9]), *r[10:]) for r in rows.values_list(*rescore.ROW_COLUMNS)]
+    Assessment.objects.filter(enterprise_id=ids[0]).update(status="pending", input_digest="raced")
+    with transaction.atomic():
+        rescore.write_assessments(stale, {}, fresh=set(ids))
+    assert rows.count() == 3 * len(Tier.values)
+    assert not rows.filter(input_digest="raced").exists()
+    assert list(rows.filter(enterprise_id=ids[0]).values_list("status", flat=True)) == [
+        row[4] for row in stale if row[0] == ids[0]
+    ]
