@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 
 from enterprises.audit import AuditedCommand
 from enterprises.bulk_seed import delete_seeded, seed_enterprises
-from enterprises.models import Enterprise, FinancialYear
+from enterprises.models import Declaration, Enterprise, FinancialYear
 from evaluation import rescore, workers
-from evaluation.models import Assessment, RescoreJob, RescoreStatus
+from evaluation.models import Assessment, ProfileSnapshot, RescoreJob, RescoreStatus
 
 PREFIX = "BENCH"
 
@@ -49,6 +49,7 @@ class Command(AuditedCommand):
         seed_enterprises(count, year, prefix=PREFIX)
         self.stdout.write(_("Seeded %(n)s enterprises in %(s).1f s (removed %(old)s from an earlier run).")
                           % {"n": count, "s": time.perf_counter() - started, "old": removed})
+        self._settle()
         if Enterprise.objects.exclude(name__startswith=f"{PREFIX}-").exists():
             self.stdout.write(_("Note: the database holds other enterprises too; the jobs score all of them."))
         procs: list = []
@@ -71,6 +72,7 @@ class Command(AuditedCommand):
                                                              "r": first.total / first_seconds})
             changed = self._change_figures(options["changed"], year)
             self.stdout.write(_("Changed the figures of %(n)s enterprises.") % {"n": changed})
+            self._settle()
             job, seconds = self._job(options, procs)
             peaks = [(_("worker %(n)s") % {"n": i + 1}, workers.peak_rss_kib(p.pid)) for i, p in enumerate(procs)]
             if not procs:
@@ -92,6 +94,15 @@ class Command(AuditedCommand):
             self.stdout.write(_("Peak RSS of %(name)s: %(mb).0f MB") % {"name": name, "mb": kib / 1024})
         self.stdout.write(_("Total %(s).2f s, %(r).0f enterprises/s") % {"s": seconds, "r": rate})
         self.stdout.write(f"{job.total} enterprises in {seconds:.2f} s: {rate:.0f} enterprises/s")
+
+    def _settle(self) -> None:
+        """On PostgreSQL, vacuum and analyse what seeding (and removing an earlier run) just churned, as
+        autovacuum would soon after: otherwise the timed re-score shares the machine with that clean-up."""
+        if connection.vendor != "postgresql":
+            return
+        tables = [m._meta.db_table for m in (Enterprise, FinancialYear, Declaration, Assessment, ProfileSnapshot)]
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {', '.join(tables)}")
 
     def _job(self, options: dict, procs: list) -> tuple[RescoreJob, float]:
         kwargs = {"scope": "all", "ruleset": options["ruleset"], "year": options["year"],
