@@ -139,11 +139,33 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
     raise SystemExit("gunicorn did not answer within 30 s")
 
 
-def run_locust(port: int, users: int, duration: int, wait: float, accounts_file: str, out_prefix: str) -> None:
+def warm_up(port: int, accounts: dict, rounds: int = 20) -> None:
+    """Send each read a few times before measuring, two at a time so that both workers serve some: a fresh
+    worker builds its URL resolver, serializers, translation catalogue and compiled ruleset on its first
+    requests, which is start-up cost, not the latency of a running server."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    member = accounts["members"][0]
+    paths = [("/api/enterprises/", accounts["staff_token"]), ("/api/enterprises/", member["token"]),
+             (f"/api/enterprises/{member['enterprise_id']}/", member["token"]),
+             (f"/api/enterprises/{member['enterprise_id']}/assessment/?year={accounts['year']}", member["token"])]
+
+    def get(item: tuple[str, str]) -> None:
+        path, token = item
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Token {token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(get, paths * rounds))
+
+
+def run_locust(port: int, users: int, duration: int, wait: float, accounts_file: str, out_prefix: str,
+               spawn_rate: float) -> None:
     env = {**os.environ, "BENCH_ACCOUNTS": accounts_file, "BENCH_WAIT": str(wait)}
     subprocess.run(
         [str(VENV_BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "-u", str(users),
-         "-r", str(users), "-t", f"{duration}s", "--host", f"http://127.0.0.1:{port}", "--csv", out_prefix,
+         "-r", str(spawn_rate), "-t", f"{duration}s", "--host", f"http://127.0.0.1:{port}", "--csv", out_prefix,
          "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10"],
         cwd=ROOT, env=env, check=False, stdout=subprocess.DEVNULL,
     )
@@ -178,6 +200,8 @@ def main() -> None:
     parser.add_argument("--wait", type=float, default=1.0, help="mean seconds between a user's requests")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--spawn-rate", type=float, default=10.0,
+                        help="users started per second (all 50 at once would arrive as one synchronised burst)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         print("warning: DATABASE_URL does not name PostgreSQL; the figures will not mean much", file=sys.stderr)
@@ -202,9 +226,11 @@ def main() -> None:
         Path(accounts_file).write_text(json.dumps(accounts), encoding="utf-8")
         server = start_gunicorn(args.port, args.workers)
         try:
-            print(f"locust: {args.users} users, {args.duration} s, mean wait {args.wait} s, gunicorn "
-                  f"{args.workers} workers")
-            run_locust(args.port, args.users, args.duration, args.wait, accounts_file, str(Path(tmp) / "load"))
+            warm_up(args.port, accounts)
+            print(f"locust: {args.users} users (started {args.spawn_rate:g}/s), {args.duration} s, mean wait "
+                  f"{args.wait} s, gunicorn {args.workers} workers")
+            run_locust(args.port, args.users, args.duration, args.wait, accounts_file, str(Path(tmp) / "load"),
+                       args.spawn_rate)
         finally:
             server.terminate()
             server.wait(15)
