@@ -12,7 +12,7 @@ from .helpers import certify, ensure_regions, enterprise_in
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_dashboard_draws_its_charts(live_server, page, artifacts_dir):
     ensure_regions()
     UserFactory(username="chief", is_staff=True, is_superuser=True)

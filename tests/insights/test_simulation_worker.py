@@ -19,7 +19,7 @@ def _reset_connections(app) -> None:
 
 
 @pytest.mark.redis
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_simulation_runs_on_a_worker(redis_url):
     from celery.contrib.testing.worker import start_worker
 
