@@ -199,8 +199,10 @@ class RescoreStatus(models.TextChoices):
 class RescoreJob(models.Model):
     """One re-score run over a set of enterprises, split into chunks that workers take independently.
 
-    ``done`` and ``failed`` count enterprises and only grow when a chunk is recorded as done, once, so the counts
-    stay right when a chunk task runs twice or a killed worker's chunk is re-queued.
+    ``done`` and ``failed`` count enterprises: the sums over the chunks recorded as done, each of which is
+    recorded once, so the counts stay right when a chunk task runs twice or a killed worker's chunk is re-queued.
+    They are brought up to date after each chunk commits, outside its transaction, so that workers never queue
+    on the job's row; they are exact once the job is done.
     """
 
     started_by = models.ForeignKey(
@@ -256,6 +258,8 @@ class RescoreChunk(models.Model):
     done = models.BooleanField(_("done"), default=False, db_index=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    scored = models.PositiveIntegerField(_("scored"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
 
     class Meta:
         ordering = ["job_id", "number"]

@@ -23,8 +23,8 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Lookup, Max, Min, QuerySet, Value
-from django.db.models.functions import NullIf
+from django.db.models import Count, F, Lookup, Max, Min, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -182,15 +182,33 @@ def resume_stale_jobs(stale_after: datetime.timedelta | None = None) -> list[int
     return stale
 
 
+def _chunk_sum(column: str) -> Any:
+    """The sum of ``column`` over the job's chunks recorded as done (0 when none is)."""
+    done = (RescoreChunk.objects.filter(job_id=OuterRef("pk"), done=True).order_by().values("job_id")
+            .annotate(total=Sum(column)).values("total"))
+    return Coalesce(Subquery(done), 0)
+
+
+def record_progress(job_id: int) -> None:
+    """Bring the job's counters up to the chunks recorded as done. Runs after a chunk commits, in its own short
+    statement: a worker's chunk transaction never writes the job's row, so the workers never wait on each other
+    there. Counters never go back, even if two workers' updates cross."""
+    RescoreJob.objects.filter(pk=job_id).update(
+        done=Greatest(F("done"), _chunk_sum("scored")), failed=Greatest(F("failed"), _chunk_sum("failed")),
+        updated_at=timezone.now(),
+    )
+
+
 def finish_if_complete(job_id: int) -> bool:
-    """Mark the job done when no chunk is left. Called after each chunk commits, so the last one to commit
-    sees every other chunk done; the conditional update makes a second caller a no-op."""
+    """Mark the job done, with its exact counts, when no chunk is left. Called after each chunk commits, so the
+    last one to commit sees every other chunk done; the conditional update makes a second caller a no-op."""
     if RescoreChunk.objects.filter(job_id=job_id, done=False).exists():
         return False
     now = timezone.now()
     return bool(RescoreJob.objects.filter(
         pk=job_id, status__in=[RescoreStatus.QUEUED, RescoreStatus.RUNNING]
-    ).update(status=RescoreStatus.DONE, finished_at=now, updated_at=now))
+    ).update(status=RescoreStatus.DONE, finished_at=now, updated_at=now, done=_chunk_sum("scored"),
+             failed=_chunk_sum("failed")))
 
 
 @dataclass
@@ -224,15 +242,17 @@ def run_chunk(chunk_id: int, *, explain: bool | None = None) -> ChunkOutcome:
             # resume re-runs the chunk. So this transaction need not wait for the WAL flush.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        RescoreJob.objects.filter(pk=job.pk, status=RescoreStatus.QUEUED).update(
-            status=RescoreStatus.RUNNING, started_at=now
-        )
+        if job.status == RescoreStatus.QUEUED:
+            # Only while the job is queued: once it runs, no chunk transaction touches the job's row.
+            RescoreJob.objects.filter(pk=job.pk, status=RescoreStatus.QUEUED).update(
+                status=RescoreStatus.RUNNING, started_at=now
+            )
         with acting_as(context={"job": job.pk}):
             outcome = _score_chunk(job, chunk.enterprise_ids, explain=explain)
-        RescoreChunk.objects.filter(pk=chunk.pk).update(done=True, done_at=timezone.now())
-        RescoreJob.objects.filter(pk=job.pk).update(
-            done=F("done") + outcome.scored, failed=F("failed") + outcome.failed, updated_at=timezone.now()
+        RescoreChunk.objects.filter(pk=chunk.pk).update(
+            done=True, done_at=timezone.now(), scored=outcome.scored, failed=outcome.failed
         )
+    record_progress(job.pk)
     finish_if_complete(job.pk)
     return outcome
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,15 +77,8 @@ def english_outside_requests():
         yield
 
 
-@pytest.fixture(autouse=True)
-def migration_loaded_data(request: pytest.FixtureRequest) -> None:
-    """Regions and role groups come from data migrations; a transactional test that ran earlier flushed them.
-    Every transactional test (browser, real worker) starts with them reloaded, whatever ran before it."""
-    marker = request.node.get_closest_marker("django_db")
-    transactional = marker is not None and bool(marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
-    if not transactional:
-        return
-    request.getfixturevalue("transactional_db")
+def reload_migration_data() -> None:
+    """Regions and role groups come from data migrations; a transactional test that ran earlier flushed them."""
     from django.contrib.auth.models import Group, Permission
 
     from enterprises.models import Region
@@ -105,6 +99,23 @@ def migration_loaded_data(request: pytest.FixtureRequest) -> None:
             for perm in perms:
                 app_label, codename = perm.split(".")
                 group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
+@pytest.fixture(autouse=True)
+def migration_loaded_data(request: pytest.FixtureRequest) -> None:
+    """Every test marked transactional (browser, real worker) starts with the migration-loaded data back,
+    whatever ran before it."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and bool(marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        reload_migration_data()
+
+
+@pytest.fixture
+def migration_data(transactional_db: Any) -> None:
+    """The same for a test that gets its transactional database through a fixture (``live_server``, …)."""
+    reload_migration_data()
 
 
 @pytest.fixture

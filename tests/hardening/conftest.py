@@ -1,9 +1,6 @@
-"""Fixtures of the hardening tests: the two-enterprise world, and the migration-loaded data transactional
-tests need back after a flush."""
+"""Hooks of the hardening tests."""
 
 from typing import Any
-
-from tests.registry.conftest import migration_data  # noqa: F401  (fixture re-exported for these tests)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -50,21 +50,3 @@ def with_figures(enterprise):
 def browser_context_args(browser_context_args: dict) -> dict:
     """The browser asks for Chinese, as the portal's users do (Accept-Language: zh-CN)."""
     return {**browser_context_args, "locale": "zh-CN"}
-
-
-@pytest.fixture
-def loaded_regions(transactional_db) -> None:
-    """Regions and role groups come from data migrations; a transactional test that ran earlier flushed them."""
-    from django.contrib.auth.models import Group, Permission
-
-    from enterprises.models import Region
-    from enterprises.regions import BUNDLED_CSV, load_regions
-    from enterprises.roles import GROUP_PERMISSIONS
-
-    if not Region.objects.filter(code="330106").exists():
-        load_regions(BUNDLED_CSV)
-    for name, perms in GROUP_PERMISSIONS.items():
-        group, _created = Group.objects.get_or_create(name=name)
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))

@@ -64,7 +64,7 @@ def submit(page, form: str = "main form[method=post]") -> None:
 
 
 def test_a_new_enterprise_signs_up_enters_figures_assesses_and_applies(
-    loaded_regions, live_server, page, artifacts_dir
+    migration_data, live_server, page, artifacts_dir
 ):
     from playwright.sync_api import expect
 

@@ -43,23 +43,6 @@ def certify(enterprise: Any, tier: str, granted_on: datetime.date, years: int = 
 
 
 @pytest.fixture
-def migration_data(transactional_db: Any) -> None:
-    """Regions and role groups, which data migrations load: a transactional test that ran earlier flushed them."""
-    from django.contrib.auth.models import Group, Permission
-
-    from enterprises.regions import BUNDLED_CSV, load_regions
-    from enterprises.roles import GROUP_PERMISSIONS
-
-    if not Region.objects.filter(code="330106").exists():
-        load_regions(BUNDLED_CSV)
-    for name, perms in GROUP_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-
-
-@pytest.fixture
 def enterprise_a(db: Any) -> Any:
     return make_enterprise("A", owner="owner-a")
 
