@@ -10,6 +10,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 
 from enterprises.audit import AuditEntry
 from enterprises.bulk_seed import seed_enterprises
@@ -328,3 +329,25 @@ def test_rows_that_appear_while_a_chunk_runs_are_updated_not_duplicated_and_the_
     assert list(rows.filter(enterprise_id=ids[0]).values_list("status", flat=True)) == [
         row[4] for row in stale if row[0] == ids[0]
     ]
+
+
+def test_reviewers_see_the_breakdown_of_a_re_scored_assessment_in_the_admin_and_on_the_print_page(
+    example_enterprise, ruleset_2022, client
+):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    enterprise = example_enterprise()
+    rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    stored = Assessment.objects.get(enterprise=enterprise, tier="little_giant")
+    assert stored.result["explained"] is False
+    unmet = stored.breakdown["unmet"][0]["message"]
+    client.force_login(UserFactory(username="chief", is_staff=True, is_superuser=True))
+    change = client.get(reverse("admin:evaluation_assessment_change", args=[stored.pk])).content.decode()
+    printed = client.get(reverse("insights:assessment_print", args=[enterprise.pk]) + f"?year={YEAR}")
+    printed = printed.content.decode()
+    innovative = Assessment.objects.get(enterprise=enterprise, tier="innovative_sme").breakdown
+    for page in (change, printed):
+        assert escape(unmet) in page
+    assert innovative["indicators"][0]["code"] in printed
