@@ -317,12 +317,10 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
         if digest not in snapshots:
             snapshots[digest] = snapshot_json(inputs)
         for tier, tier_result in result.tiers.items():
-            data = tier_result.to_dict()
-            if not explain:
-                data["explained"] = False
+            data = tier_result.to_dict() if explain else tier_result.brief_dict()
             rows.append((
                 enterprise_id, year, version.pk, tier, tier_result.status, bool(tier_result.passed),
-                tier_result.route or "", data["score"], tier_result.max_score,
+                tier_result.route or "", tier_result.score, tier_result.max_score,
                 orjson.dumps(data, default=str).decode(), digest, now, job.pk,
             ))
         for cert_id, tier in held:

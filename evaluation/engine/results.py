@@ -79,6 +79,13 @@ class TierResult:
             out["advice"] = [dict(a) for a in self.advice]
         return out
 
+    def brief_dict(self) -> dict[str, Any]:
+        """What a bulk store keeps beside its status, score and route columns: the category points, marked as not
+        explained (the indicators and unmet rules are worked out again from the stored input when shown)."""
+        categories = self.categories
+        return {"explained": False,
+                "categories": None if categories is None else {k: _number(v) for k, v in categories.items()}}
+
 
 @dataclass(slots=True)
 class EvaluationResult:
