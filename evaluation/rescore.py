@@ -506,10 +506,16 @@ def stored_digests(ids: list[int], year: int, ruleset_id: int, tiers: int) -> tu
     that digest; and every enterprise with at least one stored assessment (the rest have none to update)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            # One probe of the unique index (enterprise, year, ruleset, tier) per enterprise, whatever the planner
+            # believes of the table. While a first scoring fills it, its statistics can still say it is empty or
+            # that this ruleset is rare: ``enterprise_id = ANY(…)`` would then be planned as a scan of the whole
+            # growing table, or ``ruleset_id = …`` through the ruleset's index, once per chunk. (``+ 0`` keeps
+            # the ruleset condition out of the index choice.)
             cursor.execute(
-                f"SELECT enterprise_id, min(input_digest), max(input_digest), count(*)"
-                f" FROM {Assessment._meta.db_table}"
-                " WHERE enterprise_id = ANY(%s) AND year = %s AND ruleset_id = %s GROUP BY enterprise_id",
+                "SELECT e.id, s.low, s.high, s.n FROM unnest(%s::bigint[]) AS e(id) CROSS JOIN LATERAL ("
+                " SELECT min(input_digest) AS low, max(input_digest) AS high, count(*) AS n"
+                f" FROM {Assessment._meta.db_table} a"
+                " WHERE a.enterprise_id = e.id AND a.year = %s AND a.ruleset_id + 0 = %s) s WHERE s.n > 0",
                 [ids, year, ruleset_id],
             )
             rows = cursor.fetchall()
