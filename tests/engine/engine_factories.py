@@ -1,7 +1,7 @@
 """Profile builders for the engine tests (plain functions, usable inside hypothesis strategies).
 
 The worked examples are read from the shared spec when it is beside the repository (as in CI) and from the
-verbatim copies in ``data/`` otherwise; ``test_engine_examples`` checks that the copies still match.
+verbatim copies in ``tests/data/`` otherwise; ``test_engine_examples`` checks that the copies still match.
 """
 
 from __future__ import annotations
@@ -14,13 +14,19 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SHARED_EXAMPLES = HERE.parent.parent.parent / "shared" / "spec" / "examples"
-LOCAL_EXAMPLES = HERE / "data"
+LOCAL_EXAMPLES = HERE.parent / "data"
+
+
+def local_example_path(name: str) -> Path:
+    """The repository's verbatim copy of worked example ``name``, shared by every test folder."""
+    return LOCAL_EXAMPLES / f"example_{name}.json"
 
 
 def example(name: str) -> dict[str, Any]:
     """``{"ruleset", "profile", "expected"}`` of worked example ``name`` (A–D)."""
-    folder = SHARED_EXAMPLES if (SHARED_EXAMPLES / f"{name}.json").exists() else LOCAL_EXAMPLES
-    return json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+    shared = SHARED_EXAMPLES / f"{name}.json"
+    path = shared if shared.exists() else local_example_path(name)
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def with_changes(profile: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from engine_factories import LOCAL_EXAMPLES, SHARED_EXAMPLES, example
+from engine_factories import SHARED_EXAMPLES, example, local_example_path
 
 from evaluation.engine import evaluate, load_ruleset
 
@@ -212,7 +212,7 @@ def test_example_d_fails_with_exclusive_boundaries(ruleset):
 @pytest.mark.parametrize("name", "ABCD")
 def test_local_copies_match_the_shared_examples(name):
     shared = json.loads((SHARED_EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
-    local = json.loads((LOCAL_EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+    local = json.loads(local_example_path(name).read_text(encoding="utf-8"))
     assert shared == local
 
 

@@ -13,7 +13,7 @@ from evaluation.services import get_ruleset_version
 from registry.models import Certification
 from tests.factories import EnterpriseFactory
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 def ruleset() -> RulesetVersion:
@@ -35,7 +35,7 @@ def certify(
 
 def load_example(name: str) -> dict[str, Any]:
     """A worked example's profile from the spec (criteria.md §9): A passes clearly, D passes at exactly 60."""
-    return json.loads((DATA / f"example_{name}.json").read_text(encoding="utf-8"))
+    return json.loads((DATA / f"example_{name}.json").read_text(encoding="utf-8"))["profile"]
 
 
 def ensure_regions() -> None:

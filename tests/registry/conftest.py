@@ -19,7 +19,7 @@ YEAR = 2025  # the figures year of the worked examples
 
 def example_profile(name: str) -> dict[str, Any]:
     """The profile of worked example ``name`` (criteria.md §9), copied into tests/data."""
-    return json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))["profile"]
+    return json.loads((DATA / f"example_{name}.json").read_text(encoding="utf-8"))["profile"]
 
 
 def make_enterprise(example: str = "A", region: str = "330106", owner: str | None = None) -> Any:
