@@ -18,6 +18,8 @@ than wall-clock time; runs alternate and the best of ``--repeat`` is reported.
 from __future__ import annotations
 
 import argparse
+import copy
+import json
 import random
 import sys
 import time
@@ -149,98 +151,27 @@ def generate(count: int, seed: int = 20250801) -> list[dict]:
     return profiles
 
 
+STAR = Path(__file__).resolve().parent.parent / "tests" / "data" / "star.json"
+
+
 def all_passing(count: int, seed: int = 7) -> list[dict]:
-    """Profiles that meet every tier (no early exit anywhere): the engine's slowest case."""
+    """Profiles that meet every tier (no early exit anywhere): the engine's slowest case. Variations of the
+    tests' all-passing profile (``tests/data/star.json``): figures scaled by 1.00–1.30, other counts varied."""
     rng = random.Random(seed)
+    base = json.loads(STAR.read_text(encoding="utf-8"))
     profiles = []
     for index in range(count):
+        profile = copy.deepcopy(base)
         k = D(rng.randint(100, 130)) / 100
-        financials = [
-            {
-                "year": year,
-                "operating_revenue": str(rev * k),
-                "main_business_revenue": str(main * k),
-                "rd_expense": str(rd * k),
-                "net_profit": str(np * k),
-                "total_assets": str(60000 * k),
-                "total_liabilities": str(24000 * k),
-            }
-            for year, rev, main, rd, np in (
-                (2025, 50000, 48000, 2500, 6000),
-                (2024, 46000, 44000, 2300, 5000),
-                (2023, 42000, 40000, 2000, 4000),
-            )
-        ]
-        profiles.append(
-            {
-                "enterprise": {
-                    "uscc": "",
-                    "name": f"passing {index}",
-                    "region_code": "330106",
-                    "sector": "industry",
-                    "established_year": 2005,
-                },
-                "year": 2025,
-                "employees": rng.randint(300, 999),
-                "rd_staff": 200,
-                "financials": financials,
-                "ip": {
-                    "class_i": 10,
-                    "class_i_self_developed": 10,
-                    "class_i_high_value": 2,
-                    "class_i_applied": 6,
-                    "class_ii": 5,
-                    "invention_patents_applied": 6,
-                },
-                "market": {
-                    "niche_years": rng.randint(10, 30),
-                    "field_years": 15,
-                    "new_product": False,
-                    "main_products": 2,
-                    "national_share_pct": 25,
-                    "national_rank": 1,
-                    "global_rank": 2,
-                },
-                "product_field": dict.fromkeys(
-                    ("strategic_emerging", "six_basics", "key_chain_results", "chain_role", "key_field"), True
-                ),
-                "digital_level": 4,
-                "quality": {
-                    "quality_award": True,
-                    "management_certified": True,
-                    "own_brand": True,
-                    "standards": 3,
-                    "international_cert": True,
-                },
-                "it_system": True,
-                "rd_institution": "provincial",
-                "local_feature_score": rng.randint(5, 15),
-                "awards": {"national_sci_rank": None, "provincial_sci_rank": None, "chuangke": None},
-                "honours": {"high_tech_enterprise": True, "innovation_demo": False, "ip_advantage": False},
-                "equity_financing": {"last_2y": 0, "last_3y": 0},
-                "credit_ok": True,
-                "compliance": dict.fromkeys(
-                    (
-                        "abnormal_operations_list",
-                        "seriously_dishonest",
-                        "restricted_products",
-                        "major_accident_3y",
-                        "tax_evasion_3y",
-                        "data_fraud_3y",
-                    ),
-                    False,
-                ),
-                "single_champion": {
-                    "intl_advanced_tech": True,
-                    "energy_advanced": True,
-                    "core_ip": True,
-                    "profit_above_industry": True,
-                    "niche_product_share_pct": 80,
-                },
-                "platform_score": 80,
-                "held_tiers": [],
-            }
-        )
+        for row in profile["financials"]:
+            for name, value in row.items():
+                if name != "year":
+                    row[name] = str(D(value) * k)
+        profile["enterprise"]["name"] = f"passing {index}"
+        profile["employees"] = rng.randint(300, 999)
+        profile["market"]["niche_years"] = rng.randint(10, 30)
+        profile["local_feature_score"] = rng.randint(5, 15)
+        profiles.append(profile)
     return profiles
 
 

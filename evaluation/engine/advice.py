@@ -278,6 +278,13 @@ class _Planner:
             return []
         found: list[_Option] = []
 
+        def offer(label: str, points: Any, cost: float | None, changes: dict, from_: Any, to: Any, unit: str = "",
+                  base: Any = current) -> None:
+            """Add the option of reaching ``points`` by ``changes`` (cost: what the changes cost, by default)."""
+            if cost is None:
+                cost = change_cost(self.profile, changes)
+            found.append(_Option(ind, messages.label(label), points, points - base, cost, changes, from_, to, unit))
+
         def band_options(band: Band, best: Any) -> None:
             metric = band.metric
             inverse = self.inverses.get(metric.name)
@@ -290,19 +297,7 @@ class _Planner:
                     continue
                 changes = inverse(self.profile, op, limit)
                 if changes:
-                    found.append(
-                        _Option(
-                            ind,
-                            messages.label(metric.name),
-                            points,
-                            points - best,
-                            change_cost(self.profile, changes),
-                            changes,
-                            value,
-                            limit,
-                            metric.unit,
-                        )
-                    )
+                    offer(metric.name, points, None, changes, value, limit, metric.unit, base=best)
 
         if isinstance(ind, Band):
             band_options(ind, current)
@@ -317,19 +312,7 @@ class _Planner:
                 needed = Decimal(math.ceil(target / ind.per)) * ind.step
                 changes = inverse(self.profile, ">=", needed)
                 if changes:
-                    found.append(
-                        _Option(
-                            ind,
-                            messages.label(ind.metric.name),
-                            target,
-                            target - current,
-                            change_cost(self.profile, changes),
-                            changes,
-                            years,
-                            needed,
-                            "years",
-                        )
-                    )
+                    offer(ind.metric.name, target, None, changes, years, needed, "years")
                 target += ind.per
         elif isinstance(ind, Count):
             fixes = []
@@ -346,36 +329,13 @@ class _Planner:
                 changes = {**changes, **fix.changes}
                 points = min((met + extra) * ind.per, ind.cap)
                 if points > current:
-                    found.append(
-                        _Option(
-                            ind,
-                            messages.label(f"indicator.{ind.code}"),
-                            points,
-                            points - current,
-                            cost,
-                            dict(changes),
-                            str(met),
-                            str(met + extra),
-                        )
-                    )
+                    offer(f"indicator.{ind.code}", points, cost, dict(changes), str(met), str(met + extra))
         elif isinstance(ind, Lookup):
             path = ind.metric.path
             value = vals[ind.index]
             for key, points in ind.table.items():
                 if points > current and path:
-                    changes = {path: key}
-                    found.append(
-                        _Option(
-                            ind,
-                            messages.label(ind.metric.name),
-                            points,
-                            points - current,
-                            change_cost(self.profile, changes),
-                            changes,
-                            value,
-                            key,
-                        )
-                    )
+                    offer(ind.metric.name, points, None, {path: key}, value, key)
         elif isinstance(ind, FirstMatch):
             position = ind.match(vals)
             shown = ind.display(vals)
@@ -385,37 +345,13 @@ class _Planner:
                 fix, cost = self.fix_leaf(leaf)
                 if cost < INF:
                     steps = position - index
-                    found.append(
-                        _Option(
-                            ind,
-                            messages.label(f"indicator.{ind.code}"),
-                            points,
-                            points - current,
-                            float(steps * ind.advice_cost),
-                            fix.changes,
-                            shown,
-                            code,
-                        )
-                    )
+                    offer(f"indicator.{ind.code}", points, float(steps * ind.advice_cost), fix.changes, shown, code)
         elif isinstance(ind, Input):
             value = vals[ind.index]
             path = ind.metric.path
             for target in range(math.floor(value) + 1, ind.max + 1):
                 if path:
-                    changes = {path: Decimal(target)}
-                    found.append(
-                        _Option(
-                            ind,
-                            messages.label(ind.metric.name),
-                            target,
-                            target - current,
-                            change_cost(self.profile, changes),
-                            changes,
-                            value,
-                            Decimal(target),
-                            "score",
-                        )
-                    )
+                    offer(ind.metric.name, target, None, {path: Decimal(target)}, value, Decimal(target), "score")
         return found
 
     def score(self, tier: CompiledTier, result: Any) -> None:
