@@ -12,23 +12,11 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from .admin_base import CityFilter, ReadOnlyAdmin
 from .audit import AuditEntry, acting_as
 from .models import Declaration, Enterprise, FinancialYear, Membership, Region, ReviewerProfile
 from .roles import reviewer_of, sees_everything
 from .services import _after_figures_change
-
-
-class CityFilter(admin.SimpleListFilter):
-    title = _("city")
-    parameter_name = "city"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return list(Region.objects.filter(level="city").values_list("code", "name"))
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value():
-            return queryset.filter(region__city_code=self.value())
-        return queryset
 
 
 class CountyFilter(admin.SimpleListFilter):
@@ -161,7 +149,7 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "actor_label", "source", "action", "object_repr", "reason"]
     list_filter = ["action", "source", "content_type"]
     search_fields = ["object_repr", "actor_label", "reason", "=object_id"]
@@ -178,12 +166,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
         from .roles import region_q
 
         return qs.filter(enterprise_id__in=Enterprise.objects.filter(region_q(reviewer.region_id)).values("id"))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -23,6 +23,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .admin_base import RegionReadOnlyAdmin
 from .importer import ENTERPRISE_COLUMNS, FINANCIAL_COLUMNS, _declaration_fields, export_headers
 from .models import Declaration, Enterprise, FinancialYear
 
@@ -199,24 +200,9 @@ def _export_action(fmt: str) -> Any:
     return action
 
 
-class ReadOnlyExportAdmin(ExportMixin, admin.ModelAdmin):
-    """A plain read-only list for models no other admin is registered for yet (so they can be exported)."""
-
-    enterprise_path = "enterprise"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        from .roles import visible_enterprises
-
-        return visible_enterprises(super().get_queryset(request), request.user, prefix=self.enterprise_path)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class ReadOnlyExportAdmin(ExportMixin, RegionReadOnlyAdmin):
+    """A read-only, region-scoped list that exports (also the plain admin given to exported models no other
+    admin is registered for)."""
 
 
 EXPORTED_MODELS = ("enterprises.Enterprise", "registry.Application", "registry.Certification",

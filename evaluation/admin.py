@@ -13,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from enterprises.exports import ExportMixin
+from enterprises.exports import ReadOnlyExportAdmin
 
 from . import rescore
 from .forms import StartRescoreForm
@@ -94,7 +94,7 @@ class RescoreJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(ExportMixin, admin.ModelAdmin):
+class AssessmentAdmin(ReadOnlyExportAdmin):
     """Stored assessments, read-only: each tier's result with its indicator-by-indicator breakdown.
 
     Reviewers see their region's enterprises only; the lists export to CSV/XLSX with their filters.
@@ -109,11 +109,6 @@ class AssessmentAdmin(ExportMixin, admin.ModelAdmin):
                        "breakdown", "input_digest", "evaluated_at", "job_id"]
     exclude = ["result"]
 
-    def get_queryset(self, request: HttpRequest) -> Any:
-        from enterprises.roles import visible_enterprises
-
-        return visible_enterprises(super().get_queryset(request), request.user, prefix="enterprise")
-
     @admin.display(description=_("breakdown"))
     def breakdown(self, obj: Assessment) -> str:
         result = obj.breakdown or {}
@@ -124,12 +119,3 @@ class AssessmentAdmin(ExportMixin, admin.ModelAdmin):
         )
         unmet = format_html_join("", "<li>{}</li>", ((u.get("message"),) for u in result.get("unmet") or []))
         return format_html("<table>{}</table><ul>{}</ul>", indicators, unmet)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

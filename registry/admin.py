@@ -20,8 +20,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from enterprises.admin_base import CityFilter, ReadOnlyAdmin, RegionReadOnlyAdmin
 from enterprises.audit import acting_as
-from enterprises.models import Region
 from enterprises.roles import visible_enterprises
 from evaluation.models import ProfileSnapshot
 
@@ -87,17 +87,8 @@ def reason_action(
     return TemplateResponse(request, "admin/registry/reason_form.html", context)
 
 
-class CityFilter(admin.SimpleListFilter):
-    title = gettext_lazy("city")
-    parameter_name = "city"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return list(Region.objects.filter(level="city").values_list("code", "name"))
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value():
-            return queryset.filter(enterprise__region__city_code=self.value())
-        return queryset
+class EnterpriseCityFilter(CityFilter):
+    region_path = "enterprise__region"
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -114,12 +105,12 @@ class QueueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(ReadOnlyAdmin):
     list_display = ["id", "enterprise", "city", "tier", "kind", "status", "flagged", "score", "submitted_at",
                     "in_my_queue"]
     list_display_links = ["id", "enterprise"]
     list_select_related = ["enterprise__region"]
-    list_filter = [QueueFilter, "tier", "status", CityFilter, "flagged", "kind", "year"]
+    list_filter = [QueueFilter, "tier", "status", EnterpriseCityFilter, "flagged", "kind", "year"]
     search_fields = ["enterprise__name", "=enterprise__uscc"]
     show_full_result_count = False
     list_per_page = 50
@@ -162,16 +153,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     def in_my_queue(self, obj: Application) -> bool:
         return getattr(obj, "queue", 1) == 0
 
-    # --- the page ----------------------------------------------------------------------------------------
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # read-only page; decisions go through decide_view
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    # --- the page (read-only; decisions go through decide_view) ------------------------------------------
 
     def get_urls(self) -> list:
         return [
@@ -336,7 +318,7 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Certification)
-class CertificationAdmin(admin.ModelAdmin):
+class CertificationAdmin(RegionReadOnlyAdmin):
     list_display = ["enterprise", "tier", "status", "granted_on", "expires_on", "revocation_cause"]
     list_select_related = ["enterprise"]
     list_filter = ["tier", "status", "revocation_cause"]
@@ -345,18 +327,6 @@ class CertificationAdmin(admin.ModelAdmin):
     actions = ["revoke_selected"]
     readonly_fields = ["enterprise", "tier", "ruleset", "granted_on", "expires_on", "status", "revoked_on",
                        "revocation_cause", "revocation_reason"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return visible_enterprises(super().get_queryset(request), request.user, prefix="enterprise")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description=gettext_lazy("Revoke selected certifications"))
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
@@ -391,7 +361,7 @@ class CityQuotaAdmin(admin.ModelAdmin):
 
 
 @admin.register(DemotionProposal)
-class DemotionProposalAdmin(admin.ModelAdmin):
+class DemotionProposalAdmin(RegionReadOnlyAdmin):
     list_display = ["enterprise", "tier", "year", "status", "created_at", "decided_at"]
     list_select_related = ["enterprise"]
     list_filter = ["status", "tier", "year"]
@@ -399,18 +369,6 @@ class DemotionProposalAdmin(admin.ModelAdmin):
     actions = ["accept_selected", "dismiss_selected"]
     readonly_fields = ["enterprise", "certification", "tier", "year", "unmet", "job_id", "status", "decided_by",
                        "decided_at", "decision_reason"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return visible_enterprises(super().get_queryset(request), request.user, prefix="enterprise")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description=gettext_lazy("Accept: revoke the certification (demotion)"))
     def accept_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
