@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Lookup, Max, Min, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest, NullIf
 from django.utils import timezone
@@ -613,7 +613,7 @@ def _write_orm(rows: list[tuple], snapshots: dict[str, str]) -> None:
 
 
 def _write_postgres(rows: list[tuple], snapshots: dict[str, str], fresh: set[int]) -> None:
-    import psycopg
+    from psycopg.errors import UniqueViolation
 
     table = Assessment._meta.db_table
     snapshot_table = ProfileSnapshot._meta.db_table
@@ -648,7 +648,7 @@ def _write_postgres(rows: list[tuple], snapshots: dict[str, str], fresh: set[int
                 with transaction.atomic(), raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for row in new:
                         copy.write_row(row)
-            except (IntegrityError, psycopg.IntegrityError):
+            except UniqueViolation:  # raised by the raw COPY, so psycopg's class, not Django's
                 logger.info("re-score: assessments appeared while the chunk ran; merging instead")
             else:
                 rows = [row for row in rows if row[0] not in fresh]
