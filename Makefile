@@ -27,6 +27,7 @@ serve: venv
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # Under CI (CI=true) the suite runs twice over the database layer: SQLite, then PostgreSQL.
 test: venv lint

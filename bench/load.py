@@ -31,6 +31,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from registry import applications
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 VENV_BIN = Path(sys.executable).parent
@@ -86,9 +88,8 @@ def prepare_accounts(users: int, year: int) -> dict:
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
-    from enterprises import demo
     from enterprises.models import Declaration, Enterprise, FinancialYear, Membership, Region
-    from registry import services
+    from registry import demo
     from registry.models import Application
 
     User = get_user_model()
@@ -110,7 +111,7 @@ def prepare_accounts(users: int, year: int) -> dict:
         for y, row in g.declarations.items():
             Declaration.objects.update_or_create(enterprise=enterprise, year=y, defaults=row)
         for app in Application.objects.open().filter(enterprise=enterprise):  # left by an interrupted run
-            services.withdraw(app, user=user, reason="benchmark clean-up")
+            applications.withdraw(app, user=user, reason="benchmark clean-up")
         members.append({"enterprise_id": enterprise.pk, "token": Token.objects.get_or_create(user=user)[0].key})
     staff, _ = User.objects.get_or_create(username="bench-staff", defaults={"is_staff": True})
     return {"members": members, "staff_token": Token.objects.get_or_create(user=staff)[0].key, "year": year}

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
+    # The project's apps, in layers, lowest first (import-linter holds each to importing only those below it).
+    "core",
     "enterprises",
     "evaluation",
     "registry",
@@ -61,7 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "enterprises.audit.AuditActorMiddleware",
+    "core.audit.AuditActorMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -83,6 +85,11 @@ AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
 )
+
+# The models ``core.roles`` restricts by (like AUTH_USER_MODEL: the layer below names them, never imports them).
+REGION_MODEL = "enterprises.Region"
+REVIEWER_MODEL = "enterprises.ReviewerProfile"
+MEMBERSHIP_MODEL = "enterprises.Membership"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

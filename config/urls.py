@@ -4,11 +4,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from enterprises.exports import install_exports
-
-# Export buttons on the enterprise, application, certification and assessment lists (whoever registered them).
-install_exports(admin.site)
-
 urlpatterns = [
     path("admin/insights/", include("registry.admin_urls")),
     path("admin/", admin.site.urls),

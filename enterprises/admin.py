@@ -12,28 +12,15 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .admin_base import CityFilter, ReadOnlyAdmin
-from .audit import AuditEntry, acting_as
+from core.admin_base import ReadOnlyAdmin, RegionScopedAdmin
+from core.audit import AuditEntry, acting_as
+from core.exports import ExportMixin
+from core.roles import LEVEL_GROUPS, region_q, reviewer_of, sees_everything
+
+from . import services
+from .admin_filters import CityFilter, CountyFilter
+from .exports import enterprise_figure_rows
 from .models import Declaration, Enterprise, FinancialYear, Membership, Region, ReviewerProfile
-from .roles import reviewer_of, sees_everything
-from .services import _after_figures_change
-
-
-class CountyFilter(admin.SimpleListFilter):
-    title = _("county / district")
-    parameter_name = "county"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        counties = Region.objects.filter(level="county")
-        city = request.GET.get("city")
-        if city:
-            counties = counties.filter(city_code=city)
-        return list(counties.values_list("code", "name"))
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value():
-            return queryset.filter(region_id=self.value())
-        return queryset
 
 
 class FinancialYearInline(admin.TabularInline):
@@ -56,19 +43,8 @@ class MembershipInline(admin.TabularInline):
     raw_id_fields = ["user"]
 
 
-class RegionScopedAdmin(admin.ModelAdmin):
-    """Reviewers see only their region's rows; provincial staff and superusers see everything."""
-
-    enterprise_path = ""
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        from .roles import visible_enterprises
-
-        return visible_enterprises(super().get_queryset(request), request.user, prefix=self.enterprise_path)
-
-
 @admin.register(Enterprise)
-class EnterpriseAdmin(RegionScopedAdmin):
+class EnterpriseAdmin(ExportMixin, RegionScopedAdmin):
     list_display = ["name", "uscc", "region", "size_class", "current_tier", "updated_at"]
     list_select_related = ["region"]
     list_filter = [CityFilter, CountyFilter, "size_class", "current_tier", "sector"]
@@ -85,6 +61,9 @@ class EnterpriseAdmin(RegionScopedAdmin):
                                    "printable_assessment"]}),
         (_("Audit trail"), {"fields": ["audit_trail"], "classes": ["collapse"]}),
     ]
+
+    def export_rows(self, queryset: QuerySet) -> tuple[list[str], Any]:
+        return enterprise_figure_rows(queryset)
 
     @admin.display(description=_("assessment"))
     def printable_assessment(self, obj: Enterprise) -> str:
@@ -107,12 +86,32 @@ class EnterpriseAdmin(RegionScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Enterprise, form: ModelForm, change: bool) -> None:
         with acting_as(request.user):
-            super().save_model(request, obj, form, change)
+            services.save_enterprise(obj)
 
-    def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
+    def save_formset(self, request: HttpRequest, form: ModelForm, formset: Any, change: bool) -> None:
+        """The inlines' rows go through the same services as the API and the portal, one row at a time."""
+        enterprise = form.instance
         with acting_as(request.user):
-            super().save_related(request, form, formsets, change)
-        _after_figures_change(form.instance)
+            for row_form in formset.forms:
+                row = row_form.instance
+                if row_form in formset.deleted_forms:
+                    if row.pk is not None:
+                        if formset.model is Membership:
+                            services.remove_membership(row)
+                        else:
+                            services.delete_figures(row)
+                    continue
+                if not row_form.has_changed():
+                    continue
+                data = row_form.cleaned_data
+                if formset.model is FinancialYear:
+                    services.save_financials(enterprise, data["year"], data)
+                elif formset.model is Declaration:
+                    fields = {name: value for name, value in data.items()
+                              if name not in ("id", "enterprise", "DELETE")}
+                    services.save_declaration(enterprise, data["year"], fields)
+                elif formset.model is Membership:
+                    services.set_membership(enterprise, data["user"], data["role"])
 
 
 @admin.register(Region)
@@ -136,8 +135,6 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ReviewerProfile, form: ModelForm, change: bool) -> None:
         from django.contrib.auth.models import Group
-
-        from .roles import LEVEL_GROUPS
 
         with acting_as(request.user):
             super().save_model(request, obj, form, change)
@@ -163,6 +160,4 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         reviewer = reviewer_of(request.user)
         if reviewer is None:
             return qs.none()
-        from .roles import region_q
-
         return qs.filter(enterprise_id__in=Enterprise.objects.filter(region_q(reviewer.region_id)).values("id"))

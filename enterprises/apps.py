@@ -3,13 +3,21 @@ from django.utils.translation import gettext_lazy as _
 
 
 class EnterprisesConfig(AppConfig):
+    """Who the enterprises are: regions (GB/T 2260), enterprises, their members and reviewers, yearly figures."""
+
     name = "enterprises"
     verbose_name = _("Enterprises")
-
-    def ready(self) -> None:
-        from django.db.models.signals import post_delete
-
-        from . import signals  # noqa: F401
-        from .audit import record_delete
-
-        post_delete.connect(record_delete, dispatch_uid="audit_record_delete")
+    # What each role group may do with this app's models; see ``core.roles``.
+    role_permissions = {
+        "reviewers": ["enterprises.view_enterprise", "enterprises.view_financialyear",
+                      "enterprises.view_declaration", "enterprises.view_region"],
+        "provincial_reviewers": ["enterprises.change_declaration"],
+        "registry_staff": [
+            "enterprises.view_enterprise", "enterprises.view_financialyear", "enterprises.view_declaration",
+            "enterprises.view_region", "enterprises.add_enterprise", "enterprises.change_enterprise",
+            "enterprises.add_financialyear", "enterprises.change_financialyear", "enterprises.add_declaration",
+            "enterprises.change_declaration", "enterprises.add_reviewerprofile",
+            "enterprises.change_reviewerprofile", "enterprises.view_reviewerprofile",
+            "enterprises.delete_reviewerprofile", "enterprises.view_membership",
+        ],
+    }

@@ -3,8 +3,9 @@
 import django_filters
 from django.db.models import QuerySet
 
+from core.roles import region_q
+
 from .models import Enterprise, SizeClass, Tier
-from .roles import region_q
 
 
 class EnterpriseFilterSet(django_filters.FilterSet):

@@ -26,8 +26,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .audit import AuditAction, build_entry, record_many, snapshot
+from core.audit import AuditAction, build_entry, record_many, snapshot
+
 from .models import Declaration, Enterprise, FinancialYear, Region
+from .services import figures_changed
 from .validators import normalize_uscc
 
 # Enterprise columns: key -> official Chinese header (first) and other accepted names.
@@ -634,9 +636,8 @@ class FiguresImporter:
         record_many(audit)
         touched = {planned.enterprises[code].pk for code, _y in (*planned.financials, *planned.declarations)}
         touched |= {e.pk for e in new}
-        from .services import refresh_size_classes
 
-        refresh_size_classes(touched)
+        figures_changed(touched)
         self.result.written = True
 
 

@@ -16,7 +16,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .audit import AuditedModel
+from core.audit import AuditedModel
+from core.roles import RestrictedQuerySet
+from core.validators import validate_not_future_year, validate_plausible_year
+
 from .validators import validate_uscc
 
 if TYPE_CHECKING:
@@ -94,7 +97,7 @@ class Tier(models.TextChoices):
         return list(cls.values).index(code)
 
 
-class EnterpriseQuerySet(models.QuerySet):
+class EnterpriseQuerySet(RestrictedQuerySet):
     def in_region(self, code: str) -> EnterpriseQuerySet:
         return self.filter(
             models.Q(region_id=code) | models.Q(region__city_code=code) | models.Q(region__province_code=code)
@@ -103,11 +106,6 @@ class EnterpriseQuerySet(models.QuerySet):
     def for_member(self, user: AbstractUser) -> EnterpriseQuerySet:
         return self.filter(memberships__user=user)
 
-    def restrict(self, user: AbstractUser) -> EnterpriseQuerySet:
-        """What ``user`` may see: members their own enterprise; reviewers their region; staff everything."""
-        from .roles import visible_enterprises
-
-        return visible_enterprises(self, user)
 
 
 class Enterprise(AuditedModel):
@@ -136,6 +134,9 @@ class Enterprise(AuditedModel):
     current_tier = models.CharField(
         _("current tier"), max_length=20, choices=Tier.choices, blank=True, editable=False, db_index=True
     )
+    # Every tier the enterprise holds a valid certification of, comma-separated in ladder order; kept by the
+    # registry's certification services, read by the evaluation layer as data (``held_tier_codes``).
+    held_tiers = models.CharField(_("tiers held"), max_length=120, blank=True, editable=False)
     # Set when figures change; the nightly re-score picks these up and clears the flag.
     needs_rescore = models.BooleanField(_("needs re-scoring"), default=True, editable=False, db_index=True)
     banned_until = models.DateField(
@@ -166,6 +167,20 @@ class Enterprise(AuditedModel):
     def audit_enterprise_id(self) -> int | None:
         return self.pk
 
+    @property
+    def held_tier_codes(self) -> tuple[str, ...]:
+        return self.held_tiers_codes(self.held_tiers)
+
+    @staticmethod
+    def held_tiers_text(tiers: Any) -> str:
+        """The stored form of a set of tier codes: distinct, in ladder order, comma-separated."""
+        return ",".join(sorted(set(tiers), key=Tier.rank))
+
+    @staticmethod
+    def held_tiers_codes(text: str) -> tuple[str, ...]:
+        """The tier codes of a stored ``held_tiers`` value, sorted by code (as profiles list them)."""
+        return tuple(sorted(text.split(","))) if text else ()
+
     def clean(self) -> None:
         super().clean()
         this_year = datetime.date.today().year
@@ -173,12 +188,6 @@ class Enterprise(AuditedModel):
             raise ValidationError({"established_year": _("The founding year cannot be in the future.")})
         if self.established_on and self.established_year and self.established_on.year != self.established_year:
             raise ValidationError({"established_on": _("The founding date must fall in the founding year.")})
-
-    def profile(self, year: int) -> dict[str, Any]:
-        """The evaluation profile (profile.md) for ``year``, built from stored data."""
-        from .profiles import build_profile
-
-        return build_profile(self, year)
 
 
 class MembershipRole(models.TextChoices):
@@ -240,20 +249,6 @@ class ReviewerProfile(AuditedModel):
                 {"region": _("A %(level)s reviewer must be bound to a %(level)s region.")
                  % {"level": self.get_level_display()}}
             )
-
-
-def _current_year() -> int:
-    return datetime.date.today().year
-
-
-def validate_not_future_year(value: int) -> None:
-    if value > _current_year():
-        raise ValidationError(_("Year %(year)s is in the future."), params={"year": value}, code="future_year")
-
-
-def validate_plausible_year(value: int) -> None:
-    if value < 1990:
-        raise ValidationError(_("Year %(year)s is too early."), params={"year": value}, code="early_year")
 
 
 class FinancialYear(AuditedModel):
@@ -455,3 +450,31 @@ class Declaration(AuditedModel):
 Declaration.audit_fields = tuple(
     f.attname for f in Declaration._meta.concrete_fields if f.name not in ("id", "updated_at")
 )
+
+
+# Where each profile.md key of the declaration lives on ``Declaration`` (profile.md section -> key -> column).
+DECLARATION_GROUPS: dict[str, dict[str, str]] = {
+    "ip": {
+        "class_i": "ip_class_i", "class_i_self_developed": "ip_class_i_self_developed",
+        "class_i_high_value": "ip_class_i_high_value", "class_i_applied": "ip_class_i_applied",
+        "class_ii": "ip_class_ii", "invention_patents_applied": "invention_patents_applied",
+    },
+    "market": {k: k for k in ("niche_years", "field_years", "new_product", "main_products",
+                              "national_share_pct", "national_rank", "global_rank")},
+    "product_field": {k: k for k in ("strategic_emerging", "six_basics", "key_chain_results", "chain_role",
+                                     "key_field")},
+    "quality": {k: k for k in ("quality_award", "management_certified", "own_brand", "standards",
+                               "international_cert")},
+    "awards": {k: k for k in ("national_sci_rank", "provincial_sci_rank", "chuangke")},
+    "honours": {k: k for k in ("high_tech_enterprise", "innovation_demo", "ip_advantage")},
+    "equity_financing": {"last_2y": "equity_financing_2y", "last_3y": "equity_financing_3y"},
+    "compliance": {k: k for k in ("abnormal_operations_list", "seriously_dishonest", "restricted_products",
+                                  "major_accident_3y", "tax_evasion_3y", "data_fraud_3y")},
+    "single_champion": {
+        "intl_advanced_tech": "sc_intl_advanced_tech", "energy_advanced": "sc_energy_advanced",
+        "core_ip": "sc_core_ip", "profit_above_industry": "sc_profit_above_industry",
+        "niche_product_share_pct": "sc_niche_product_share_pct",
+    },
+}
+DECLARATION_SCALARS = ("employees", "rd_staff", "digital_level", "it_system", "rd_institution",
+                       "local_feature_score", "credit_ok", "platform_score")

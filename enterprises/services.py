@@ -13,9 +13,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .audit import acting_as
-from .models import Declaration, Enterprise, FinancialYear, Membership, MembershipRole, Region
-from .profiles import DECLARATION_GROUPS
+from core.audit import acting_as
+
+from . import signals
+from .models import DECLARATION_GROUPS, Declaration, Enterprise, FinancialYear, Membership, MembershipRole, Region
 from .validators import normalize_uscc
 
 # Model attribute → profile.md path, so errors from model validation name the field the client sent.
@@ -30,21 +31,22 @@ def _rename_errors(exc: ValidationError, names: dict[str, str]) -> ValidationErr
     return ValidationError({names.get(field, field): errors for field, errors in exc.error_dict.items()})
 
 
-def derive_size_class(enterprise: Enterprise) -> str:
-    """Size class from the latest year with both a declaration (employees) and a financial row (revenue)."""
-    from evaluation.engine import size_class as engine_size_class
-
-    revenue_by_year = dict(enterprise.financials.values_list("year", "operating_revenue"))
-    for year, employees in enterprise.declarations.order_by("-year").values_list("year", "employees"):
-        if year in revenue_by_year:
-            return engine_size_class(enterprise.sector, employees, revenue_by_year[year])
-    return ""
+def figures_changed(enterprise_ids: Iterable[int]) -> None:
+    """After figures or the sector changed: flag the enterprises for re-scoring and tell the layers above
+    (``signals.figures_changed``: the evaluation layer derives the size class), in the caller's transaction."""
+    ids = list(enterprise_ids)
+    if not ids:
+        return
+    for start in range(0, len(ids), 5000):
+        Enterprise.objects.filter(pk__in=ids[start:start + 5000]).update(needs_rescore=True)
+    signals.figures_changed.send(sender=Enterprise, enterprise_ids=ids)
 
 
 def _after_figures_change(enterprise: Enterprise) -> None:
-    size = derive_size_class(enterprise)
-    Enterprise.objects.filter(pk=enterprise.pk).update(size_class=size, needs_rescore=True)
-    enterprise.size_class, enterprise.needs_rescore = size, True
+    figures_changed([enterprise.pk])
+    enterprise.size_class, enterprise.needs_rescore = (
+        Enterprise.objects.filter(pk=enterprise.pk).values_list("size_class", "needs_rescore").get()
+    )
 
 
 @transaction.atomic
@@ -150,25 +152,44 @@ def update_enterprise(enterprise: Enterprise, data: dict[str, Any], *, reason: s
     return enterprise
 
 
-def refresh_size_classes(enterprise_ids: Iterable[int]) -> None:
-    """Bulk ``derive_size_class`` for imports: two reads, one update per size class, and the re-score flag set."""
-    from evaluation.engine import size_class as engine_size_class
+@transaction.atomic
+def save_enterprise(enterprise: Enterprise, *, reason: str = "") -> Enterprise:
+    """Create or update an enterprise from a populated instance (the admin's form): validated, audited, and
+    flagged for re-scoring when its sector (which decides the size table) changed."""
+    sector_before = None
+    if enterprise.pk is not None:
+        sector_before = Enterprise.objects.filter(pk=enterprise.pk).values_list("sector", flat=True).first()
+    enterprise.full_clean(validate_unique=False)
+    enterprise._audit_reason = reason
+    enterprise.save()
+    if sector_before != enterprise.sector:
+        _after_figures_change(enterprise)
+    return enterprise
 
-    ids = list(enterprise_ids)
-    if not ids:
-        return
-    revenue = {(e, y): r for e, y, r in FinancialYear.objects.filter(enterprise_id__in=ids).values_list(
-        "enterprise_id", "year", "operating_revenue")}
-    sectors = dict(Enterprise.objects.filter(pk__in=ids).values_list("pk", "sector"))
-    sizes: dict[int, str] = {}
-    for enterprise_id, year, employees in Declaration.objects.filter(enterprise_id__in=ids).order_by(
-        "enterprise_id", "-year"
-    ).values_list("enterprise_id", "year", "employees"):
-        if enterprise_id not in sizes and (enterprise_id, year) in revenue:
-            sizes[enterprise_id] = engine_size_class(sectors[enterprise_id], employees, revenue[(enterprise_id, year)])
-    by_size: dict[str, list[int]] = {}
-    for pk in ids:
-        by_size.setdefault(sizes.get(pk, ""), []).append(pk)
-    for size, pks in by_size.items():
-        for start in range(0, len(pks), 5000):
-            Enterprise.objects.filter(pk__in=pks[start:start + 5000]).update(size_class=size, needs_rescore=True)
+
+@transaction.atomic
+def delete_figures(row: FinancialYear | Declaration, *, reason: str = "") -> None:
+    """Delete one year's financial row or declaration (audited), and flag the enterprise for re-scoring."""
+    enterprise = row.enterprise
+    row._audit_reason = reason
+    row.delete()
+    _after_figures_change(enterprise)
+
+
+@transaction.atomic
+def set_membership(enterprise: Enterprise, user: Any, role: str, *, reason: str = "") -> Membership:
+    """Add ``user`` to the enterprise with ``role``, or change their role (audited)."""
+    membership = Membership.objects.select_for_update().filter(enterprise=enterprise, user=user).first()
+    if membership is None:
+        membership = Membership(enterprise=enterprise, user=user)
+    membership.role = role
+    membership.full_clean(validate_unique=False)
+    membership._audit_reason = reason
+    membership.save()
+    return membership
+
+
+@transaction.atomic
+def remove_membership(membership: Membership, *, reason: str = "") -> None:
+    membership._audit_reason = reason
+    membership.delete()

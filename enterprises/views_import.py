@@ -17,7 +17,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .audit import acting_as
+from core.audit import acting_as
+
 from .importer import import_file
 
 TOKEN = re.compile(r"^[0-9a-f]{32}\.(csv|xlsx|xlsm|txt)$")

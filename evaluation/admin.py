@@ -13,11 +13,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from enterprises.exports import ReadOnlyExportAdmin
+from core.exports import ReadOnlyExportAdmin
 
-from . import rescore
+from . import tasks
 from .forms import StartRescoreForm
 from .models import Assessment, RescoreJob, RescoreStatus
+from .services import explained_results
 
 ERRORS_SHOWN = 50
 
@@ -65,7 +66,7 @@ class RescoreJobAdmin(admin.ModelAdmin):
         if not self.can_start(request):
             raise PermissionDenied
         jobs = list(queryset.filter(status__in=[RescoreStatus.QUEUED, RescoreStatus.RUNNING]))
-        chunks = sum(rescore.resume_job(job.pk) for job in jobs)
+        chunks = sum(tasks.resume_job(job.pk) for job in jobs)
         self.message_user(request, ngettext("%(chunks)d chunk re-queued.", "%(chunks)d chunks re-queued.", chunks)
                           % {"chunks": chunks}, messages.SUCCESS)
 
@@ -83,7 +84,7 @@ class RescoreJobAdmin(admin.ModelAdmin):
         form = StartRescoreForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            job = rescore.start_job(scope=data["scope"], value=data["value"], ruleset=data["version"],
+            job = tasks.start_job(scope=data["scope"], value=data["value"], ruleset=data["version"],
                                     year=data.get("year"), user=request.user)
             self.message_user(request, _("Re-score #%(id)s started: %(total)s enterprises.")
                               % {"id": job.pk, "total": job.total}, messages.SUCCESS)
@@ -111,7 +112,7 @@ class AssessmentAdmin(ReadOnlyExportAdmin):
 
     @admin.display(description=_("breakdown"))
     def breakdown(self, obj: Assessment) -> str:
-        result = obj.breakdown or {}
+        result = explained_results([obj])[obj.pk] or {}
         indicators = format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td></tr>",
             ((i.get("code"), i.get("value"), i.get("points"), i.get("max"), i.get("source"))

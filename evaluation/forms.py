@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import EARLIEST_FIGURES_YEAR
 from enterprises.models import Tier
 
 from . import engine
@@ -22,7 +23,7 @@ class StartRescoreForm(forms.Form):
                              help_text=_("For the tier scope: enterprises whose current tier is this one."))
     ruleset = forms.ChoiceField(label=_("Ruleset"), required=False,
                                 help_text=_("Empty: the ruleset in force today."))
-    year = forms.IntegerField(label=_("Figures year"), min_value=1990, required=False,
+    year = forms.IntegerField(label=_("Figures year"), min_value=EARLIEST_FIGURES_YEAR, required=False,
                               help_text=_("Empty: last year."))
 
     def __init__(self, *args, **kwargs) -> None:

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.roles import RestrictedQuerySet
 from enterprises.models import Tier
 
 
@@ -90,11 +91,6 @@ class RulesetVersion(models.Model):
             RulesetVersion.objects.filter(pk=self.pk, first_used_at__isnull=True).update(first_used_at=timezone.now())
             self.first_used_at = timezone.now()
 
-    def engine_ruleset(self) -> Any:
-        """The compiled engine ruleset for this version (cached per digest)."""
-        from .services import compiled
-
-        return compiled(self)
 
 
 class ProfileSnapshot(models.Model):
@@ -118,7 +114,9 @@ class AssessmentStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
 
 
-class AssessmentQuerySet(models.QuerySet):
+class AssessmentQuerySet(RestrictedQuerySet):
+    enterprise_path = "enterprise"
+
     def current(self) -> AssessmentQuerySet:
         """The newest assessment per (enterprise, tier): latest year, then latest evaluation."""
         return self.order_by("enterprise_id", "tier", "-year", "-evaluated_at")
@@ -154,6 +152,10 @@ class Assessment(models.Model):
 
     objects = AssessmentQuerySet.as_manager()
 
+    # What a new evaluation of the same (enterprise, year, ruleset, tier) replaces.
+    RESULT_FIELDS = ["status", "passed", "route", "score", "max_score", "result", "input_digest", "evaluated_at",
+                     "job_id"]
+
     class Meta:
         ordering = ["enterprise", "-year", "tier"]
         constraints = [
@@ -166,20 +168,6 @@ class Assessment(models.Model):
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.year} {self.tier}: {self.status}"
 
-    @property
-    def snapshot(self) -> dict[str, Any] | None:
-        from .services import snapshot_profile
-
-        row = ProfileSnapshot.objects.filter(digest=self.input_digest).values_list("data", flat=True).first()
-        return snapshot_profile(row)
-
-    @property
-    def breakdown(self) -> dict[str, Any]:
-        """The full result with indicators and unmet rules, also for a result stored without them
-        (see ``evaluation.services.explained_results``)."""
-        from .services import explained_results
-
-        return explained_results([self])[self.pk]
 
 
 class RescoreScope(models.TextChoices):

@@ -13,24 +13,22 @@ import datetime
 import hashlib
 import json
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import orjson
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Lookup, Max, Min, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Greatest, NullIf
+from django.db.models import Count, F, Max, Min, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from enterprises.audit import acting_as
-from enterprises.models import Declaration, Enterprise, FinancialYear, Region, Tier
-from enterprises.profiles import DECLARATION_GROUPS
+from core.audit import acting_as
+from core.lookups import AnyOf
+from enterprises.models import Enterprise, Region, Tier
 
 from . import engine
 from .models import (
@@ -43,11 +41,11 @@ from .models import (
     RescoreStatus,
     RulesetVersion,
 )
-from .services import compiled, get_ruleset_version
+from .profiles import ENTERPRISE_FIELDS, profile_values, typed_values
+from .signals import chunk_scored
+from .versions import compiled, get_ruleset_version
 
 logger = logging.getLogger(__name__)
-
-ENTERPRISE_FIELDS = ("id", "uscc", "name", "region_id", "sector", "established_year")
 
 
 class RescoreRequestError(ValueError):
@@ -130,58 +128,6 @@ def plan_job(
     return job
 
 
-def start_job(**kwargs: Any) -> RescoreJob:
-    """Plan a job and queue its chunks once the plan is committed (inline when no broker is configured)."""
-    with transaction.atomic():
-        job = plan_job(**kwargs)
-        if job.total:
-            transaction.on_commit(lambda: dispatch_job(job.pk))
-    return job
-
-
-MAX_AUTOMATIC_ATTEMPTS = 5
-
-
-def dispatch_job(job_id: int, max_attempts: int | None = None) -> int:
-    """Queue every unfinished chunk of the job as one group of chunk tasks. Returns how many were queued.
-
-    ``max_attempts`` leaves out chunks tried that often already (the automatic safety net uses it, so a chunk
-    that fails for a reason a retry cannot fix is not re-queued forever; an explicit resume retries it).
-    """
-    from celery import group
-
-    from .tasks import rescore_chunk
-
-    chunks = RescoreChunk.objects.filter(job_id=job_id, done=False)
-    if max_attempts is not None:
-        chunks = chunks.filter(attempts__lt=max_attempts)
-    chunk_ids = list(chunks.order_by("number").values_list("pk", flat=True))
-    if chunk_ids:
-        group(rescore_chunk.si(pk) for pk in chunk_ids).apply_async()
-    else:
-        finish_if_complete(job_id)
-    return len(chunk_ids)
-
-
-def resume_job(job_id: int) -> int:
-    """Re-queue the unfinished chunks of a job, e.g. after a worker was killed. Safe at any time: a chunk that
-    is running or done is skipped by its task."""
-    return dispatch_job(job_id)
-
-
-def resume_stale_jobs(stale_after: datetime.timedelta | None = None) -> list[int]:
-    """Re-queue chunks of jobs that made no progress for a while (the periodic safety net)."""
-    minutes = int(settings.REGISTRY.get("RESCORE_STALE_MINUTES", 10))
-    cutoff = timezone.now() - (stale_after or datetime.timedelta(minutes=minutes))
-    stale = list(RescoreJob.objects.filter(
-        status__in=[RescoreStatus.QUEUED, RescoreStatus.RUNNING], updated_at__lt=cutoff
-    ).values_list("pk", flat=True))
-    for job_id in stale:
-        RescoreJob.objects.filter(pk=job_id).update(updated_at=timezone.now())
-        dispatch_job(job_id, max_attempts=MAX_AUTOMATIC_ATTEMPTS)
-    return stale
-
-
 def _chunk_sum(column: str) -> Any:
     """The sum of ``column`` over the job's chunks recorded as done (0 when none is)."""
     done = (RescoreChunk.objects.filter(job_id=OuterRef("pk"), done=True).order_by().values("job_id")
@@ -257,30 +203,33 @@ def run_chunk(chunk_id: int, *, explain: bool | None = None) -> ChunkOutcome:
     return outcome
 
 
+@dataclass(frozen=True)
+class Shortfall:
+    """A tier the enterprise holds that a re-score found it no longer meets (with the rules now unmet)."""
+
+    enterprise_id: int
+    tier: str
+    year: int
+    unmet: list[Any] = field(default_factory=list)
+
+
 def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutcome:
-    """Read, evaluate and write one chunk. Queries: lock and read enterprises (1), certifications (1),
+    """Read, evaluate and write one chunk. Queries: lock and read enterprises with the tiers they hold (1),
     declarations, last year's platform scores and financials (3), the stored digests (1), writes (a few): the
     same whatever the chunk size.
 
     An enterprise whose input digest (see ``input_digest``) matches every stored assessment of this year and
     ruleset is not evaluated again: the engine is deterministic, so its result is the stored one. Enterprises
-    holding a certification are always evaluated, since a shortfall on a held tier must reach the reviewers.
+    holding a tier are always evaluated, since a shortfall on a held tier must reach the reviewers: the chunk
+    sends its shortfalls with ``signals.chunk_scored`` inside its transaction (the registry turns them into
+    demotion proposals).
     """
-    from registry.lifecycle import Shortfall, propose_demotions
-    from registry.models import Certification
-
     outcome = ChunkOutcome()
     version = job.ruleset
     ruleset = _compiled(version)
     year = job.year
     enterprises = _lock_and_clear(ids)
-    certified: dict[int, list[tuple[int, str]]] = {}
-    for cert_id, enterprise_id, tier in Certification.objects.valid_on(timezone.localdate()).filter(
-        AnyOf(F("enterprise_id"), ids)
-    ).values_list("pk", "enterprise_id", "tier"):
-        certified.setdefault(enterprise_id, []).append((cert_id, tier))
-    held_tiers = {pk: tuple(sorted({tier for _, tier in held})) for pk, held in certified.items()}
-    values = profile_values(enterprises, year, held_tiers)
+    values = profile_values(enterprises, year)
     tier_count = len(ruleset.plan()[1])
     stored, existing = stored_digests(ids, year, version.pk, tier_count)
     mode = b"explain" if explain else b"brief"
@@ -296,7 +245,7 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
             outcome.failed += 1
             outcome.errors.append((enterprise_id, "declarations", _("no declaration for %(year)s") % {"year": year}))
             continue
-        held = certified.get(enterprise_id, ())
+        held = inputs[5]
         digest = input_digest(mode, inputs)
         if not held and stored.get(enterprise_id) == digest:
             outcome.scored += 1
@@ -323,11 +272,11 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
                 tier_result.route or "", tier_result.score, tier_result.max_score,
                 orjson.dumps(data, default=str).decode(), digest, now, job.pk,
             ))
-        for cert_id, tier in held:
+        for tier in held:
             tier_result = rereview.get(tier) or result.tiers.get(tier)
             if tier_result is not None and tier_result.status == "failed":
                 unmet = [{"code": u.code, "message": u.message} for u in tier_result.unmet]
-                shortfalls.append(Shortfall(cert_id, enterprise_id, tier, year, unmet))
+                shortfalls.append(Shortfall(enterprise_id, tier, year, unmet))
         outcome.scored += 1
 
     write_assessments(rows, snapshots, fresh=set(ids) - existing)
@@ -337,7 +286,8 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
             ignore_conflicts=True,
         )
     if shortfalls:
-        outcome.proposals = propose_demotions(shortfalls, job_id=job.pk)
+        answers = chunk_scored.send(sender=RescoreJob, job_id=job.pk, shortfalls=shortfalls)
+        outcome.proposals = sum(answer for _receiver, answer in answers if isinstance(answer, int))
     if rows:
         version.mark_used()
     return outcome
@@ -387,120 +337,6 @@ def snapshot_json(inputs: tuple) -> str:
     return orjson.dumps({"format": "values", "values": inputs}, default=str).decode()
 
 
-def profile_values(
-    enterprises: list[tuple], year: int, held_tiers: dict[int, tuple[str, ...]]
-) -> dict[int, tuple | None]:
-    """Each enterprise's ``engine.profile_from_values`` arguments, read with three queries (``None`` when it
-    has no declaration for ``year``). ``enterprises`` are ``ENTERPRISE_FIELDS`` rows; ``held_tiers`` the sorted
-    tier codes each holds. Gives the same profile as ``enterprises.profiles.build_profile``: a fiscal year
-    without a stored financial row is all nulls."""
-    ids = [row[0] for row in enterprises]
-    declarations, previous_scores, financials = load_values(ids, year)
-    missing = {y: (y, *([None] * len(engine.FINANCIAL_VALUE_FIELDS))) for y in (year, year - 1, year - 2)}
-    out: dict[int, tuple | None] = {}
-    for row in enterprises:
-        pk = row[0]
-        declaration = declarations.get(pk)
-        if declaration is None:
-            out[pk] = None
-            continue
-        by_year = financials.get(pk, {})
-        figures = (by_year.get(year) or missing[year], by_year.get(year - 1) or missing[year - 1],
-                   by_year.get(year - 2) or missing[year - 2])
-        out[pk] = (row[1:], year, declaration, figures, previous_scores.get(pk), held_tiers.get(pk, ()))
-    return out
-
-
-def _declaration_columns() -> list[Any]:
-    """The declaration columns in ``engine.DECLARATION_VALUE_FIELDS`` order (an empty 创客中国 result is null)."""
-    columns: list[Any] = []
-    for section, key in engine.DECLARATION_VALUE_FIELDS:
-        column = DECLARATION_GROUPS[section][key] if key else section
-        columns.append(NullIf(F(column), Value("")) if column == "chuangke" else F(column))
-    return columns
-
-
-def load_values(ids: list[int], year: int) -> tuple[dict[int, tuple], dict[int, Any], dict[int, dict[int, tuple]]]:
-    """The chunk's profile values with three queries and no model instances: declarations (in
-    ``engine.DECLARATION_VALUE_FIELDS`` order), last year's platform scores and financial rows by year (``(year,
-    *engine.FINANCIAL_VALUE_FIELDS)``). The same data ``enterprises.profiles.build_profiles`` assembles."""
-    if connection.vendor == "postgresql":
-        return _load_values_postgres(ids, year)
-    columns = _declaration_columns()
-    names = [f"v{i}" for i in range(len(columns))]
-    declarations = {
-        row[0]: row[1:]
-        for row in Declaration.objects.filter(AnyOf(F("enterprise_id"), ids), year=year).order_by()
-        .annotate(**dict(zip(names, columns, strict=True))).values_list("enterprise_id", *names)
-    }
-    previous_scores = dict(Declaration.objects.filter(
-        AnyOf(F("enterprise_id"), ids), year=year - 1, platform_score__isnull=False
-    ).order_by().values_list("enterprise_id", "platform_score"))
-    financials: dict[int, dict[int, tuple]] = defaultdict(dict)
-    for row in FinancialYear.objects.filter(
-        AnyOf(F("enterprise_id"), ids), year__gte=year - 2, year__lte=year
-    ).order_by().values_list("enterprise_id", "year", *engine.FINANCIAL_VALUE_FIELDS):
-        financials[row[0]][row[1]] = row[1:]
-    return declarations, previous_scores, financials
-
-
-def _load_values_postgres(
-    ids: list[int], year: int
-) -> tuple[dict[int, tuple], dict[int, Any], dict[int, dict[int, tuple]]]:
-    """``load_values`` in plain SQL (booleans and integers as psycopg reads them, figures as text)."""
-    from psycopg.types.string import TextLoader
-
-    declaration_table = Declaration._meta.db_table
-    columns = []
-    for section, key in engine.DECLARATION_VALUE_FIELDS:
-        column = DECLARATION_GROUPS[section][key] if key else section
-        columns.append("NULLIF(chuangke, '')" if column == "chuangke" else column)
-    with connection.cursor() as cursor:
-        # Numbers stay text here: most of a re-score only hashes them (``input_digest``), and building a Decimal
-        # per figure costs more than the query. ``typed_values`` converts the few that are evaluated.
-        cursor.cursor.adapters.register_loader("numeric", TextLoader)
-        cursor.execute(f"SELECT enterprise_id, {', '.join(columns)} FROM {declaration_table}"
-                       " WHERE enterprise_id = ANY(%s) AND year = %s", [ids, year])
-        declarations = {row[0]: row[1:] for row in cursor.fetchall()}
-        cursor.execute(f"SELECT enterprise_id, platform_score FROM {declaration_table}"
-                       " WHERE enterprise_id = ANY(%s) AND year = %s AND platform_score IS NOT NULL", [ids, year - 1])
-        previous_scores = dict(cursor.fetchall())
-        cursor.execute(f"SELECT enterprise_id, year, {', '.join(engine.FINANCIAL_VALUE_FIELDS)}"
-                       f" FROM {FinancialYear._meta.db_table}"
-                       " WHERE enterprise_id = ANY(%s) AND year BETWEEN %s AND %s", [ids, year - 2, year])
-        financials: dict[int, dict[int, tuple]] = defaultdict(dict)
-        for row in cursor.fetchall():
-            financials[row[0]][row[1]] = row[1:]
-    return declarations, previous_scores, financials
-
-
-def _decimal_positions() -> tuple[int, ...]:
-    positions = []
-    for index, (section, key) in enumerate(engine.DECLARATION_VALUE_FIELDS):
-        column = DECLARATION_GROUPS[section][key] if key else section
-        if Declaration._meta.get_field(column).get_internal_type() == "DecimalField":
-            positions.append(index)
-    return tuple(positions)
-
-
-_DECLARATION_DECIMALS = _decimal_positions()
-
-
-def _decimal(value: Any) -> Any:
-    return Decimal(value) if value.__class__ is str else value
-
-
-def typed_values(inputs: tuple) -> tuple:
-    """``profile_values`` output with every figure as a Decimal (PostgreSQL reads them as text), ready for
-    ``engine.profile_from_values``."""
-    identity, year, declaration, figures, previous, held = inputs
-    declaration = list(declaration)
-    for index in _DECLARATION_DECIMALS:
-        declaration[index] = _decimal(declaration[index])
-    figures = tuple((row[0], *[_decimal(v) for v in row[1:]]) for row in figures)
-    return identity, year, tuple(declaration), figures, _decimal(previous), held
-
-
 def stored_digests(ids: list[int], year: int, ruleset_id: int, tiers: int) -> tuple[dict[int, str], set[int]]:
     """The enterprises whose ``tiers`` stored assessments (this year and ruleset) share one input digest, with
     that digest; and every enterprise with at least one stored assessment (the rest have none to update)."""
@@ -525,23 +361,6 @@ def stored_digests(ids: list[int], year: int, ruleset_id: int, tiers: int) -> tu
                 .annotate(low=Min("input_digest"), high=Max("input_digest"), n=Count("*"))
                 .values_list("enterprise_id", "low", "high", "n"))
     return {pk: low for pk, low, high, n in rows if low == high and n == tiers}, {row[0] for row in rows}
-
-
-class AnyOf(Lookup):
-    """``column = ANY(%s)`` with the ids as one array parameter on PostgreSQL (``IN (...)`` elsewhere): a
-    thousand separate placeholders cost more to build and parse than the query takes to run."""
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = [int(v) for v in self.rhs]
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*lhs_params, values]
-        if not values:
-            return "1 = 0", list(lhs_params)
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
 
 
 def _lock_and_clear(ids: list[int]) -> list[tuple]:
@@ -595,8 +414,6 @@ def write_assessments(rows: list[tuple], snapshots: dict[str, str], fresh: set[i
 
 
 def _write_orm(rows: list[tuple], snapshots: dict[str, str]) -> None:
-    from .services import ASSESSMENT_UPDATE_FIELDS
-
     ProfileSnapshot.objects.bulk_create(
         [ProfileSnapshot(digest=d, data=json.loads(text)) for d, text in snapshots.items()],
         ignore_conflicts=True, batch_size=500,
@@ -608,7 +425,7 @@ def _write_orm(rows: list[tuple], snapshots: dict[str, str]) -> None:
         objs.append(Assessment(**values))
     Assessment.objects.bulk_create(
         objs, update_conflicts=True, unique_fields=["enterprise", "year", "ruleset", "tier"],
-        update_fields=ASSESSMENT_UPDATE_FIELDS, batch_size=500,
+        update_fields=Assessment.RESULT_FIELDS, batch_size=500,
     )
 
 

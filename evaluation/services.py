@@ -2,73 +2,20 @@
 
 from __future__ import annotations
 
-import datetime
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from core.audit import AuditAction, record
 from enterprises.models import Enterprise
 
-from . import engine
+from . import engine, tasks
 from .models import Assessment, ProfileSnapshot, RulesetVersion, canonical_digest
-
-RULESET_DIR = Path(__file__).resolve().parent / "rulesets"
-
-
-def builtin_ruleset_data(code: str) -> dict[str, Any]:
-    path = RULESET_DIR / f"{code}.json"
-    if code not in engine.available_rulesets() or not path.exists():
-        known = ", ".join(engine.available_rulesets())
-        raise engine.ProfileError("ruleset", f"unknown ruleset {code!r}; known: {known}")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def sync_builtin_rulesets() -> list[RulesetVersion]:
-    """Store each built-in ruleset file as a version; a changed file becomes a new version, never an edit."""
-    versions = []
-    for code in engine.available_rulesets():
-        data = builtin_ruleset_data(code)
-        digest = canonical_digest(data)
-        latest = RulesetVersion.objects.filter(code=code, is_draft=False).order_by("-version").first()
-        if latest is None or latest.digest != digest:
-            latest = RulesetVersion.objects.create(
-                code=code,
-                version=(latest.version + 1) if latest else 1,
-                title=data.get("title", code),
-                effective_from=datetime.date.fromisoformat(data["effective_from"]),
-                data=data,
-            )
-        versions.append(latest)
-    return versions
-
-
-def get_ruleset_version(code: str | None = None, on: datetime.date | None = None) -> RulesetVersion:
-    """The version to judge with: the latest published version of ``code``, or the one in force on ``on``."""
-    if code is None:
-        code = engine.ruleset_for_date(on or timezone.localdate())
-    version = RulesetVersion.objects.latest_of(code)
-    if version is None:
-        if code not in engine.available_rulesets():
-            raise engine.ProfileError("ruleset", f"unknown ruleset {code!r}")
-        sync_builtin_rulesets()
-        version = RulesetVersion.objects.latest_of(code)
-    return version
-
-
-@lru_cache(maxsize=64)
-def _compile(digest: str, data_json: str) -> Any:
-    return engine.ruleset_from_dict(json.loads(data_json))
-
-
-def compiled(version: RulesetVersion) -> Any:
-    """The engine's compiled ruleset for a stored version, cached by content."""
-    return _compile(version.digest, json.dumps(version.data, sort_keys=True))
+from .profiles import build_profile, typed_values
+from .versions import compiled, get_ruleset_version
 
 
 @dataclass
@@ -100,15 +47,13 @@ def evaluate_enterprise(
 ) -> Evaluated:
     """Evaluate an enterprise's stored figures live (self-assessment); nothing is written."""
     version = version or get_ruleset_version()
-    profile = enterprise.profile(year)
+    profile = build_profile(enterprise, year)
     parsed = engine.parse_profile(profile)
     result = engine.evaluate(parsed, compiled(version), rereview=rereview, advice=advice)
     snapshot = engine.profile_to_dict(parsed)
     return Evaluated(enterprise.pk, year, version, snapshot, canonical_digest(snapshot), result)
 
 
-ASSESSMENT_UPDATE_FIELDS = ["status", "passed", "route", "score", "max_score", "result", "input_digest",
-                            "evaluated_at", "job_id"]
 
 
 def assessment_rows(evaluated: Evaluated, job_id: int | None = None) -> list[Assessment]:
@@ -137,11 +82,17 @@ def store_assessments(evaluations: Iterable[Evaluated], job_id: int | None = Non
     rows = [row for e in evaluations for row in assessment_rows(e, job_id)]
     Assessment.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["enterprise", "year", "ruleset", "tier"],
-        update_fields=ASSESSMENT_UPDATE_FIELDS, batch_size=1000,
+        update_fields=Assessment.RESULT_FIELDS, batch_size=1000,
     )
     for version in {e.version.pk: e.version for e in evaluations}.values():
         version.mark_used()
     return len(rows)
+
+
+def assessment_snapshot(assessment: Assessment) -> dict[str, Any] | None:
+    """The profile (profile.md form) an assessment was judged on, from its stored snapshot."""
+    data = ProfileSnapshot.objects.filter(digest=assessment.input_digest).values_list("data", flat=True).first()
+    return snapshot_profile(data)
 
 
 def snapshot_profile(data: Any) -> dict[str, Any] | None:
@@ -149,8 +100,6 @@ def snapshot_profile(data: Any) -> dict[str, Any] | None:
     a bulk re-score stores the compact ``{"format": "values", "values": [...]}`` it read (see
     ``evaluation.rescore.snapshot_json``), which gives back exactly the profile that was evaluated."""
     if isinstance(data, dict) and data.get("format") == "values":
-        from .rescore import typed_values
-
         return engine.profile_to_dict(engine.parse_profile(engine.values_to_dict(*typed_values(tuple(data["values"])))))
     return data
 
@@ -191,22 +140,12 @@ def explained_results(assessments: Iterable[Assessment]) -> dict[int, dict[str, 
     return out
 
 
-def assess_and_store(enterprise: Enterprise, year: int, version: RulesetVersion | None = None) -> Evaluated:
-    evaluated = evaluate_enterprise(enterprise, year, version, advice=True)
-    store_assessments([evaluated])
-    return evaluated
-
-
 def publish_ruleset(version: RulesetVersion, user: Any = None) -> RulesetVersion:
     """Publish a draft ruleset version and, once committed, re-score every enterprise under it.
 
     Publishing is what makes a version judge; the full re-score makes every stored assessment and demotion
     proposal reflect it (the job runs on the workers, or inline without a broker).
     """
-    from enterprises.audit import AuditAction, record
-
-    from .rescore import start_job
-
     with transaction.atomic():
         version = RulesetVersion.objects.select_for_update().get(pk=version.pk)
         if version.is_draft:
@@ -214,5 +153,5 @@ def publish_ruleset(version: RulesetVersion, user: Any = None) -> RulesetVersion
             version.save(update_fields=["is_draft"])
             record(version, AuditAction.TRANSITION, before={"is_draft": True}, after={"is_draft": False})
         label = user.get_username() if user is not None else f"publish:{version}"
-        transaction.on_commit(lambda: start_job(scope="all", ruleset=version, user=user, label=label))
+        transaction.on_commit(lambda: tasks.start_job(scope="all", ruleset=version, user=user, label=label))
     return version

@@ -20,9 +20,9 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.roles import region_q
 from enterprises.models import Enterprise, Tier
-from enterprises.profiles import ProfileUnavailable, build_profiles
-from enterprises.roles import region_q
+from evaluation.profiles import ProfileUnavailable, build_profiles
 
 from . import engine
 from .models import (
@@ -32,7 +32,7 @@ from .models import (
     SimulationJob,
     SimulationStatus,
 )
-from .services import compiled
+from .versions import compiled
 
 CHUNK_SIZE = 500
 

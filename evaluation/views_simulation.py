@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from enterprises.exports import FORMATS, file_response, write_table
+from core.exports import FORMATS, file_response, write_table
+from core.roles import reviewer_of, sees_everything
+from core.validators import EARLIEST_FIGURES_YEAR
 from enterprises.models import Region, Tier
-from enterprises.roles import reviewer_of, sees_everything
 
 from .models import RulesetVersion, SimulationJob, SimulationStatus
 from .simulation import change_rows, create_draft, default_year, start_simulation
@@ -43,7 +44,7 @@ class SimulationForm(forms.Form):
     base = forms.ModelChoiceField(queryset=RulesetVersion.objects.none(), label=gettext_lazy("Current ruleset"))
     candidate = forms.ModelChoiceField(queryset=RulesetVersion.objects.none(),
                                        label=gettext_lazy("Proposed ruleset"))
-    year = forms.IntegerField(label=gettext_lazy("Figures year"), min_value=1990)
+    year = forms.IntegerField(label=gettext_lazy("Figures year"), min_value=EARLIEST_FIGURES_YEAR)
     city = forms.ChoiceField(label=gettext_lazy("City"), required=False)
 
     def __init__(self, *args: object, locked: bool = False, **kwargs: object) -> None:

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from enterprises.models import Enterprise, Tier
-from enterprises.profiles import ProfileUnavailable
 from enterprises.services import DECLARATION_PATHS
+from evaluation.profiles import ProfileUnavailable
 
 # profile.md path (as the declaration service names errors) → declaration form field.
 DECLARATION_FIELD_OF_PATH = {path: attname for attname, path in DECLARATION_PATHS.items()}
@@ -35,7 +35,7 @@ VIA_LABELS = {"held": gettext_lazy("held"), "evaluated": gettext_lazy("met in th
 def ruleset_choices() -> list[tuple[str, str]]:
     """Each built-in ruleset with the date it applies from, e.g. "miit-2026, in force from 2026-04-01"."""
     from evaluation import engine
-    from evaluation.services import builtin_ruleset_data
+    from evaluation.versions import builtin_ruleset_data
 
     return [
         (code, _("%(code)s, in force from %(date)s")
@@ -122,7 +122,8 @@ def present_result(result: dict[str, Any], version: Any = None, *, only: str | N
 def self_assessment(enterprise: Enterprise, year: int, code: str, *, only: str | None = None) -> dict[str, Any]:
     """Evaluate the stored figures of ``year`` under ruleset ``code`` (with advice) for display."""
     from evaluation import engine
-    from evaluation.services import evaluate_enterprise, get_ruleset_version
+    from evaluation.services import evaluate_enterprise
+    from evaluation.versions import get_ruleset_version
 
     context: dict[str, Any] = {"year": year, "ruleset_code": code}
     try:

@@ -31,12 +31,12 @@ class Due:
 def annual_update_deadline(calendar_year: int) -> datetime.date:
     """The date by which the figures of ``calendar_year - 1`` must be updated.
 
-    The registry's rule (``registry.lifecycle.annual_update_deadline``: the ruleset's own date, else
+    The registry's rule (``evaluation.services.annual_update_deadline``: the ruleset's own date, else
     ``REGISTRY["ANNUAL_UPDATE_DEADLINES"]``), for the ruleset in force on 30 April of that year: the 2022 rules
     while they apply then, 2号文 (in force from 2026-04-01) after.
     """
-    from registry.lifecycle import annual_update_deadline as deadline_of
-    from registry.lifecycle import ruleset_in_force
+    from evaluation.versions import annual_update_deadline as deadline_of
+    from evaluation.versions import ruleset_in_force
 
     return deadline_of(ruleset_in_force(datetime.date(calendar_year, 4, 30)), calendar_year)
 

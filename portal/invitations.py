@@ -17,7 +17,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from enterprises.audit import acting_as
+from core.audit import acting_as
 from enterprises.models import Enterprise, Membership, MembershipRole
 
 SALT = "portal.invitation"

@@ -24,9 +24,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.validators import EARLIEST_FIGURES_YEAR, is_figures_year
 from enterprises import services as enterprise_services
 from enterprises.models import Declaration, Enterprise, FinancialYear, Membership, Tier
+from registry import applications, eligibility, evidence, workflow
+from registry.evidence import missing_claims
 from registry.models import Application, Certification, Evidence, EvidenceClaim, Notification
+from registry.workflow import Action, Role
 
 from . import assessments, invitations
 from .dues import open_rereview_tiers, whats_due
@@ -46,7 +50,6 @@ from .forms import (
 from .timeline import application_timeline
 
 LOGIN_URL = "portal:login"
-EARLIEST_YEAR = 1990
 
 
 def enterprise_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -129,7 +132,7 @@ def home(request: HttpRequest, enterprise: Enterprise) -> HttpResponse:
 
 
 def _check_year(year: int) -> None:
-    if not EARLIEST_YEAR <= year <= timezone.localdate().year:
+    if not is_figures_year(year):
         raise Http404(_("No figures for that year."))
 
 
@@ -141,7 +144,7 @@ def figures(request: HttpRequest, enterprise: Enterprise) -> HttpResponse:
     decl_years = set(Declaration.objects.filter(enterprise=enterprise).values_list("year", flat=True))
     years = sorted(fin_years | decl_years | {this_year - 1, this_year - 2, this_year - 3}, reverse=True)
     rows = [{"year": y, "financials": y in fin_years, "declaration": y in decl_years} for y in years]
-    picker = YearForm(request.GET or None, years=list(range(this_year, EARLIEST_YEAR - 1, -1)))
+    picker = YearForm(request.GET or None, years=list(range(this_year, EARLIEST_FIGURES_YEAR - 1, -1)))
     if request.GET and picker.is_valid():
         return redirect("portal:financials", year=picker.cleaned_data["year"])
     return render(request, "portal/figures.html", {"enterprise": enterprise, "rows": rows, "picker": picker})
@@ -217,8 +220,6 @@ def assessment(request: HttpRequest, enterprise: Enterprise, printable: bool = F
 @enterprise_required
 def apply(request: HttpRequest, enterprise: Enterprise) -> HttpResponse:
     """Choose a tier: those whose preconditions can be met are offered, the others show why not."""
-    from registry import eligibility
-    from registry import services as registry_services
 
     years = list(Declaration.objects.filter(enterprise=enterprise).order_by("-year").values_list("year", flat=True))
     if not years:
@@ -235,7 +236,7 @@ def apply(request: HttpRequest, enterprise: Enterprise) -> HttpResponse:
                      tiers=[(o["tier"], o["label"]) for o in options if o["allowed"]])
     if request.method == "POST" and form.is_valid():
         try:
-            application = registry_services.create_application(
+            application = applications.create_application(
                 enterprise=enterprise, tier=form.cleaned_data["tier"], year=year, user=request.user
             )
         except ValidationError as exc:
@@ -251,15 +252,11 @@ def apply(request: HttpRequest, enterprise: Enterprise) -> HttpResponse:
 
 def _actions(application: Application, user: Any) -> set[str]:
     """What ``user`` may do to the application now, as the registry's workflow says."""
-    from registry import workflow
-
     return set(workflow.available_actions(application, user))
 
 
 def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
     """Each history entry with its action and role in words."""
-    from registry.workflow import Action, Role
-
     actions, roles = dict(Action.choices), dict(Role.choices)
     return [{"event": e, "action": actions.get(e.action, e.action), "role": roles.get(e.actor_role, e.actor_role)}
             for e in events]
@@ -267,8 +264,6 @@ def _event_rows(events: list[Any]) -> list[dict[str, Any]]:
 
 def _render_application(request: HttpRequest, enterprise: Enterprise, application: Application,
                         evidence_form: EvidenceForm | None = None, status: int = 200) -> HttpResponse:
-    from registry.services import missing_claims
-
     events = list(application.events.all())
     evidence = list(application.evidence.all())
     actions = _actions(application, request.user)
@@ -305,12 +300,11 @@ def application_detail(request: HttpRequest, enterprise: Enterprise, pk: int) ->
 @require_POST
 def evidence_upload(request: HttpRequest, enterprise: Enterprise, pk: int) -> HttpResponse:
     application = _own_application(enterprise, pk)
-    from registry import services as registry_services
 
     form = EvidenceForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            registry_services.add_evidence(application, user=request.user, claim=form.cleaned_data["claim"],
+            evidence.add_evidence(application, user=request.user, claim=form.cleaned_data["claim"],
                                            uploaded_file=form.cleaned_data["file"])
         except ValidationError as exc:
             apply_service_errors(form, exc, {"uploaded_file": "file"})
@@ -331,10 +325,9 @@ def evidence_file(request: HttpRequest, enterprise: Enterprise, pk: int, evidenc
 @require_POST
 def application_submit(request: HttpRequest, enterprise: Enterprise, pk: int) -> HttpResponse:
     application = _own_application(enterprise, pk)
-    from registry import services as registry_services
 
     try:
-        registry_services.submit_application(application, user=request.user)
+        applications.submit_application(application, user=request.user)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -347,12 +340,11 @@ def application_submit(request: HttpRequest, enterprise: Enterprise, pk: int) ->
 @require_POST
 def application_withdraw(request: HttpRequest, enterprise: Enterprise, pk: int) -> HttpResponse:
     application = _own_application(enterprise, pk)
-    from registry import services as registry_services
 
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        registry_services.withdraw(application, user=request.user, reason=reason)
+        applications.withdraw(application, user=request.user, reason=reason)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)

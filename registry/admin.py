@@ -1,6 +1,7 @@
 """The reviewers' admin: their queue first, the application's figures and assessment, and decision buttons.
 
-Every button and bulk action calls the same services as the API (``registry/services.py``); the admin itself
+Every button and bulk action calls the same services as the API (``applications``, ``certifications``,
+``quotas``); the admin itself
 never writes a status. Pages are read-only views of the rows; decisions go through ``decide_view``.
 """
 
@@ -20,12 +21,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from enterprises.admin_base import CityFilter, ReadOnlyAdmin, RegionReadOnlyAdmin
-from enterprises.audit import acting_as
-from enterprises.roles import visible_enterprises
+from core.admin_base import ReadOnlyAdmin, RegionReadOnlyAdmin
+from core.exports import ExportMixin, ReadOnlyExportAdmin
+from core.roles import visible_enterprises, visible_regions
+from enterprises.admin_filters import CityFilter
 from evaluation.models import ProfileSnapshot
 
-from . import services
+from . import applications, certifications, evidence, quotas
 from .models import (
     Application,
     Certification,
@@ -105,7 +107,7 @@ class QueueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Application)
-class ApplicationAdmin(ReadOnlyAdmin):
+class ApplicationAdmin(ExportMixin, ReadOnlyAdmin):
     list_display = ["id", "enterprise", "city", "tier", "kind", "status", "flagged", "score", "submitted_at",
                     "in_my_queue"]
     list_display_links = ["id", "enterprise"]
@@ -183,10 +185,10 @@ class ApplicationAdmin(ReadOnlyAdmin):
         reason = request.POST.get("reason", "")
         try:
             if action.startswith("outcome:"):
-                services.record_national_outcome(obj, user=request.user, outcome=action.split(":", 1)[1],
+                applications.record_national_outcome(obj, user=request.user, outcome=action.split(":", 1)[1],
                                                  reason=reason)
             else:
-                services.decide(obj, user=request.user, action=action, reason=reason)
+                applications.decide(obj, user=request.user, action=action, reason=reason)
         except (ValidationError, PermissionDenied) as exc:
             self.message_user(request, error_text(exc), messages.ERROR)
         else:
@@ -283,7 +285,7 @@ class ApplicationAdmin(ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("claims without evidence"))
     def missing_evidence(self, obj: Application) -> str:
-        missing = services.missing_claims(obj)
+        missing = evidence.missing_claims(obj)
         return ", ".join(str(EvidenceClaim(c).label) for c in missing) or "-"
 
     @admin.display(description=gettext_lazy("history"))
@@ -301,7 +303,7 @@ class ApplicationAdmin(ReadOnlyAdmin):
     def _bulk(self, request: HttpRequest, queryset: QuerySet, action: str, title: str) -> HttpResponse | None:
         return reason_action(
             self, request, queryset, title=title, form_class=ReasonForm,
-            apply=lambda obj, reason: services.decide(obj, user=request.user, action=action, reason=reason),
+            apply=lambda obj, reason: applications.decide(obj, user=request.user, action=action, reason=reason),
         )
 
     @admin.action(description=gettext_lazy("Approve selected applications"))
@@ -318,7 +320,7 @@ class ApplicationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Certification)
-class CertificationAdmin(RegionReadOnlyAdmin):
+class CertificationAdmin(ReadOnlyExportAdmin):
     list_display = ["enterprise", "tier", "status", "granted_on", "expires_on", "revocation_cause"]
     list_select_related = ["enterprise"]
     list_filter = ["tier", "status", "revocation_cause"]
@@ -332,7 +334,7 @@ class CertificationAdmin(RegionReadOnlyAdmin):
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         return reason_action(
             self, request, queryset, title=_("Revoke"), form_class=RevokeForm,
-            apply=lambda obj, reason, cause: services.revoke_certification(obj, user=request.user, cause=cause,
+            apply=lambda obj, reason, cause: certifications.revoke_certification(obj, user=request.user, cause=cause,
                                                                           reason=reason),
         )
 
@@ -346,17 +348,20 @@ class CityQuotaAdmin(admin.ModelAdmin):
     list_filter = ["year", "tier"]
     autocomplete_fields = ["city"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return visible_regions(super().get_queryset(request), request.user, prefix="city")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: CityQuota | None = None) -> list[str]:
+        # A quota is edited by its number; another city, tier or year is another quota.
+        return ["city", "tier", "year"] if obj is not None else []
+
     @admin.display(description=gettext_lazy("passed by the city"))
     def used(self, obj: CityQuota) -> int:
-        return services.city_approvals(obj.city_id, obj.tier, obj.year).count()
+        return quotas.city_approvals(obj.city_id, obj.tier, obj.year).count()
 
     def save_model(self, request: HttpRequest, obj: CityQuota, form: forms.ModelForm, change: bool) -> None:
-        if change:
-            with acting_as(request.user):
-                super().save_model(request, obj, form, change)
-            return
-        saved = services.set_city_quota(city=obj.city, tier=obj.tier, year=obj.year, quota=obj.quota,
-                                        user=request.user)
+        saved = quotas.set_city_quota(city=obj.city, tier=obj.tier, year=obj.year, quota=obj.quota,
+                                      user=request.user)
         obj.pk = saved.pk
 
 
@@ -374,13 +379,15 @@ class DemotionProposalAdmin(RegionReadOnlyAdmin):
     def accept_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         return reason_action(
             self, request, queryset, title=_("Accept demotion"), form_class=ReasonForm,
-            apply=lambda obj, reason: services.decide_demotion(obj, user=request.user, accept=True, reason=reason),
+            apply=lambda obj, reason: certifications.decide_demotion(obj, user=request.user, accept=True,
+                                                                     reason=reason),
         )
 
     @admin.action(description=gettext_lazy("Dismiss the proposal"))
     def dismiss_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         return reason_action(
             self, request, queryset, title=_("Dismiss"), form_class=ReasonForm,
-            apply=lambda obj, reason: services.decide_demotion(obj, user=request.user, accept=False, reason=reason),
+            apply=lambda obj, reason: certifications.decide_demotion(obj, user=request.user, accept=False,
+                                                                     reason=reason),
         )
 

@@ -1,7 +1,7 @@
 """The cultivation dashboard's figures: where the province (or a reviewer's region) stands against its targets.
 
 Every figure is an aggregate query (``values().annotate(Count)``), so the page costs the same handful of queries
-with 100 enterprises or 100,000. The region restriction comes from ``enterprises.roles`` like everywhere else.
+with 100 enterprises or 100,000. The region restriction comes from ``core.roles`` like everywhere else.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from django.db.models.functions import ExtractYear
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.roles import region_q, reviewer_of, sees_everything, visible_enterprises
 from enterprises.models import Region, Tier
-from enterprises.roles import region_q, reviewer_of, sees_everything, visible_enterprises
 
 from .models import Application, ApplicationStatus, Certification, DemotionProposal, DemotionStatus
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Application, ApplicationEvent
+from .notifications import notify_event
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +47,6 @@ def queue(application_id: int, event_id: int | None = None) -> bool:
 def run_followup(application_id: int, event_id: int | None = None) -> int:
     """Send the notifications of one step (``event_id``), or of every step when the sweep asks, each at most
     once; the follow-up is marked done once the latest step's went out. Returns the mails sent."""
-    from .services import notify_event
-
     events = ApplicationEvent.objects.filter(application_id=application_id)
     if event_id is not None:
         events = events.filter(pk=event_id)

@@ -1,14 +1,14 @@
 """Applications for a tier, their review history and evidence, the certifications they grant, city quotas,
 demotion proposals and notifications.
 
-Status fields here are written only by the services in ``registry/services.py``; the workflow (which role at
+Status fields here are written only by the registry's services (``applications``, ``certifications``,
+``quotas``, ``evidence``, ``notifications``); the workflow (which role at
 which level may act in which state, and what each action does) is data in ``registry/workflow.py``.
 """
 
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -16,7 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from enterprises.audit import AuditedModel
+from core.audit import AuditedModel
+from core.roles import RestrictedQuerySet
 from enterprises.models import Tier
 
 
@@ -49,15 +50,12 @@ class ApplicationKind(models.TextChoices):
     REREVIEW = "rereview", _("Re-review (复核)")
 
 
-class ApplicationQuerySet(models.QuerySet):
+class ApplicationQuerySet(RestrictedQuerySet):
+    enterprise_path = "enterprise"
+
     def open(self) -> ApplicationQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
 
-    def restrict(self, user: Any) -> ApplicationQuerySet:
-        """Applications ``user`` may see: their enterprise's, their region's, or all for provincial staff."""
-        from enterprises.roles import visible_enterprises
-
-        return visible_enterprises(self, user, prefix="enterprise")
 
 
 class Application(AuditedModel):
@@ -221,7 +219,9 @@ class RevocationCause(models.TextChoices):
     DEMOTION = "demotion", _("No longer meets the tier (demotion)")
 
 
-class CertificationQuerySet(models.QuerySet):
+class CertificationQuerySet(RestrictedQuerySet):
+    enterprise_path = "enterprise"
+
     def active(self) -> CertificationQuerySet:
         return self.filter(status=CertificationStatus.ACTIVE)
 
@@ -239,10 +239,6 @@ class CertificationQuerySet(models.QuerySet):
         on = on or timezone.localdate()
         return self.valid_on(on).filter(expires_on__lte=on + datetime.timedelta(days=days))
 
-    def restrict(self, user: Any) -> CertificationQuerySet:
-        from enterprises.roles import visible_enterprises
-
-        return visible_enterprises(self, user, prefix="enterprise")
 
 
 class Certification(AuditedModel):

@@ -1,4 +1,5 @@
-"""Celery tasks of the certification lifecycle, run by the periodic schedule. Safe to run twice a day."""
+"""Celery tasks of the certification lifecycle, run by the periodic schedule. Each calls one service and is safe
+to run twice a day (the services say why)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import datetime
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import lifecycle
+from . import applications, certifications, notifications
 from .followup import run_followup, sweep_followups  # noqa: F401  (registered with the other registry tasks)
+from .notifications import deliver_notifications_task  # noqa: F401  (registered with the other registry tasks)
 
 RETRY = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": True, "max_retries": 5,
          "acks_late": True}
@@ -20,27 +22,21 @@ def _day(on: str | None) -> datetime.date | None:
 
 @shared_task(name="registry.expire_certifications", ignore_result=True, **RETRY)
 def expire_certifications(on: str | None = None) -> int:
-    return lifecycle.expire_certifications(_day(on))
+    return certifications.expire_certifications(_day(on))
 
 
 @shared_task(name="registry.close_due_publicity", ignore_result=True, **RETRY)
 def close_due_publicity(on: str | None = None) -> int:
-    return lifecycle.close_publicity_periods(_day(on))
+    return applications.close_due_publicity(_day(on))
 
 
 @shared_task(name="registry.daily_certifications", ignore_result=True, **RETRY)
 def daily_certifications(on: str | None = None) -> dict:
     """The daily run: close publicity periods that ended (granting certifications), then expire what ended."""
-    return {"publicity_closed": lifecycle.close_publicity_periods(_day(on)),
-            "expired": lifecycle.expire_certifications(_day(on))}
+    return {"publicity_closed": applications.close_due_publicity(_day(on)),
+            "expired": certifications.expire_certifications(_day(on))}
 
 
 @shared_task(name="registry.send_reminders", ignore_result=True, **RETRY)
 def send_reminders(on: str | None = None) -> int:
-    return lifecycle.send_reminders(_day(on))
-
-
-@shared_task(name="registry.deliver_notifications", ignore_result=True, autoretry_for=(Exception,),
-             retry_backoff=True, max_retries=5, acks_late=True)
-def deliver_notifications(ids: list[int]) -> int:
-    return lifecycle.deliver_notifications(ids)
+    return notifications.send_reminders(_day(on))

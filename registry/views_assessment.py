@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
+from core.roles import visible_enterprises
 from enterprises.models import Enterprise, Tier
-from enterprises.profiles import ProfileUnavailable
-from enterprises.roles import visible_enterprises
 from evaluation.models import Assessment
+from evaluation.profiles import ProfileUnavailable
 
 
 def _lines(result: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """The review workflow as data: which stages each tier passes, and who may do what in which state.
 
-One table (``RULES``) answers "who may do what, in which state, and where does it lead"; the services in
-``registry/services.py`` consult it before every change, and the admin and the portal ask
+One table (``RULES``) answers "who may do what, in which state, and where does it lead"; the services
+(``registry/applications.py`` and the rest) consult it before every change, and the admin and the portal ask
 ``available_actions()`` which buttons to show. Nothing else decides a transition.
 
 The stages per tier are configuration (``settings.REGISTRY["STAGES"]``), defaulting to the process in
@@ -22,7 +22,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from enterprises.roles import reviewer_of
+from core.roles import reviewer_of
 
 from .models import Application, ApplicationStatus
 

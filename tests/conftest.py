@@ -78,27 +78,15 @@ def english_outside_requests():
 
 
 def reload_migration_data() -> None:
-    """Regions and role groups come from data migrations; a transactional test that ran earlier flushed them."""
-    from django.contrib.auth.models import Group, Permission
-
+    """Regions come from a data migration; a transactional test that ran earlier flushed them. (The role groups
+    come back by themselves: a flush sends ``post_migrate``, and ``core.roles.sync_role_groups`` answers it.)"""
+    from core.roles import sync_role_groups
     from enterprises.models import Region
     from enterprises.regions import BUNDLED_CSV, load_regions
-    from enterprises.roles import GROUP_PERMISSIONS
 
     if not Region.objects.exists():
         load_regions(BUNDLED_CSV)
-    if not Group.objects.filter(name__in=GROUP_PERMISSIONS).exists():
-        from django.apps import apps
-        from django.contrib.auth.management import create_permissions
-
-        for app_config in apps.get_app_configs():
-            create_permissions(app_config, verbosity=0)
-    for name, perms in GROUP_PERMISSIONS.items():
-        group, created = Group.objects.get_or_create(name=name)
-        if created:
-            for perm in perms:
-                app_label, codename = perm.split(".")
-                group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    sync_role_groups()
 
 
 @pytest.fixture(autouse=True)

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import datetime
 import random
 from decimal import Decimal
 from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from enterprises.models import Declaration, Enterprise, FinancialYear, Membership, Region, ReviewerProfile
-from enterprises.profiles import DECLARATION_GROUPS, DECLARATION_SCALARS
+from enterprises.models import (
+    DECLARATION_GROUPS,
+    DECLARATION_SCALARS,
+    Declaration,
+    Enterprise,
+    FinancialYear,
+    Membership,
+    Region,
+    ReviewerProfile,
+)
 from enterprises.uscc import make_uscc
+from evaluation.versions import get_ruleset_version
+from registry.certifications import add_years, refresh_current_tier
+from registry.models import Application, ApplicationStatus, Certification
 
 _rng = random.Random(20251126)
 
@@ -79,7 +92,7 @@ def reviewer(level: str, region_code: str, username: str | None = None, **extra:
     """A staff user with a reviewer profile at ``level`` for ``region_code`` and the level's group."""
     from django.contrib.auth.models import Group
 
-    from enterprises.roles import LEVEL_GROUPS
+    from core.roles import LEVEL_GROUPS
 
     user = UserFactory(username=username or f"{level}-{region_code}", is_staff=True, **extra)
     ReviewerProfile.objects.create(user=user, level=level, region=Region.objects.get(code=region_code))
@@ -102,3 +115,53 @@ def store_profile(enterprise: Enterprise, profile: dict[str, Any]) -> None:
     if values.get("chuangke") is None:
         values["chuangke"] = ""
     Declaration.objects.update_or_create(enterprise=enterprise, year=profile["year"], defaults=values)
+
+
+class CertificationFactory(factory.django.DjangoModelFactory):
+    """A certification as a past review left it (valid for 3 years from 30 days ago unless told otherwise). The
+    enterprise's current and held tiers are refreshed, as the certification services keep them."""
+
+    class Meta:
+        model = Certification
+        skip_postgeneration_save = True
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    tier = "innovative_sme"
+    ruleset = factory.LazyFunction(get_ruleset_version)
+    granted_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
+    expires_on = factory.LazyAttribute(lambda o: add_years(o.granted_on, 3))
+
+    @factory.post_generation
+    def refresh_tiers(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create:
+            refresh_current_tier([self.enterprise_id])
+
+
+def certify(enterprise: Enterprise, tier: str, granted_on: datetime.date, expires_on: datetime.date | None = None,
+            *, years: int = 3, **extra: Any) -> Certification:
+    """``CertificationFactory`` in one line: granted on ``granted_on``, for ``years`` or until ``expires_on``."""
+    return CertificationFactory(enterprise=enterprise, tier=tier, granted_on=granted_on,
+                                expires_on=expires_on or add_years(granted_on, years), **extra)
+
+
+# Stages an application reaches after submission, and the publicity end a factory gives one in publicity.
+SUBMITTED = {s.value for s in ApplicationStatus} - {ApplicationStatus.DRAFT}
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """An application at any stage: ``ApplicationFactory(status="city_review")``. The row is written as the
+    workflow would have left it at that stage (submitted, judged under the ruleset in force); use the services
+    when the path itself is under test."""
+
+    class Meta:
+        model = Application
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    tier = "innovative_sme"
+    year = 2025
+    status = ApplicationStatus.DRAFT
+    ruleset = factory.LazyAttribute(lambda o: get_ruleset_version() if o.status in SUBMITTED else None)
+    submitted_at = factory.LazyAttribute(lambda o: timezone.now() if o.status in SUBMITTED else None)
+    publicity_ends_on = factory.LazyAttribute(
+        lambda o: timezone.localdate() + datetime.timedelta(days=5) if o.status == ApplicationStatus.PUBLICITY
+        else None)

@@ -6,8 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ..models import Declaration, Enterprise, FinancialYear, Region
-from ..profiles import DECLARATION_GROUPS, DECLARATION_SCALARS
+from ..models import DECLARATION_GROUPS, DECLARATION_SCALARS, Declaration, Enterprise, FinancialYear, Region
 from ..validators import normalize_uscc, validate_uscc
 
 

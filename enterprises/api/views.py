@@ -5,28 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
-from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from evaluation import engine
-from evaluation.services import evaluate_enterprise, get_ruleset_version
+from core.api import RestrictedViewSet
+from core.roles import sees_everything
+from core.validators import figures_year
 
 from ..filtersets import EnterpriseFilterSet
 from ..models import Declaration, Enterprise, FinancialYear
-from ..profiles import ProfileUnavailable
-from ..roles import sees_everything
 from ..services import register_enterprise, save_declaration, save_financials, update_enterprise
 from .serializers import (
     DeclarationSerializer,
@@ -82,13 +76,6 @@ class TokenView(APIView):
         return Response({"token": token.key})
 
 
-def _check_year(year: int) -> None:
-    if year < 1990 or year > timezone.localdate().year:
-        raise serializers.ValidationError({"year": [
-            _("Year %(year)s is outside 1990–%(last)s.") % {"year": year, "last": timezone.localdate().year}
-        ]})
-
-
 class CanEditEnterprise(permissions.BasePermission):
     """Reads for anyone who may see the enterprise; writes for its members and registry staff."""
 
@@ -102,7 +89,7 @@ class CanEditEnterprise(permissions.BasePermission):
 
 
 class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
-                        viewsets.GenericViewSet):
+                        RestrictedViewSet):
     """Enterprises the caller may see: members their own, reviewers their region, provincial staff all."""
 
     serializer_class = EnterpriseSerializer
@@ -112,8 +99,7 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     ordering_fields = ["name", "id", "created_at"]
     http_method_names = ["get", "put", "patch", "head", "options"]
 
-    def get_queryset(self) -> QuerySet:
-        return Enterprise.objects.restrict(self.request.user).select_related("region").order_by("name", "id")
+    queryset = Enterprise.objects.select_related("region").order_by("name", "id")
 
     def perform_update(self, serializer: EnterpriseSerializer) -> None:
         update_enterprise(serializer.instance, serializer.validated_data)
@@ -125,7 +111,7 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
 
     def _figures(self, request: Request, year: int, model: type, serializer_class: type, save: Any) -> Response:
         enterprise = self.get_object()
-        _check_year(year)
+        figures_year(year)
         row = model.objects.filter(enterprise=enterprise, year=year).first()
         if request.method == "GET":
             if row is None:
@@ -148,35 +134,3 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     def declarations(self, request: Request, pk: str, year: str) -> Response:
         """One year's declaration: the non-financial fields of profile.md."""
         return self._figures(request, int(year), Declaration, DeclarationSerializer, save_declaration)
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("year", int, description="Figures year (default: last complete year)"),
-            OpenApiParameter("ruleset", str, description="Ruleset code (default: the one in force today)"),
-        ],
-        responses={200: OpenApiTypes.OBJECT},
-    )
-    @action(detail=True, methods=["get"])
-    def assessment(self, request: Request, pk: str) -> Response:
-        """A live self-assessment in the result shape of profile.md; each failed tier carries its ``advice``."""
-        enterprise = self.get_object()
-        raw_year = request.query_params.get("year") or str(timezone.localdate().year - 1)
-        if not raw_year.isdigit():
-            raise serializers.ValidationError({"year": ["Enter a four-digit year."]})
-        year = int(raw_year)
-        _check_year(year)
-        try:
-            version = get_ruleset_version(request.query_params.get("ruleset") or None)
-            evaluated = evaluate_enterprise(enterprise, year, version, advice=True)
-        except (ProfileUnavailable, engine.ProfileError) as exc:
-            raise serializers.ValidationError({exc.field: [exc.message]})
-        body = evaluated.to_dict()
-        body["ruleset_version"] = version.version
-        return Response(body)
-
-
-def get_visible_enterprise(user: Any, pk: int) -> Enterprise:
-    """An enterprise the user may see, or 404 (never reveal another enterprise's existence)."""
-    if not user.is_authenticated:
-        raise PermissionDenied()
-    return get_object_or_404(Enterprise.objects.restrict(user), pk=pk)

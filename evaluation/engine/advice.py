@@ -132,14 +132,9 @@ class _Planner:
         self.profile = profile
         self.ruleset = ruleset
         self.rereview = rereview
-        self.vals = ruleset.compute(profile)
+        self.vals, self.results, _ = ruleset.judge(profile, None, rereview, explain=False)
         self.ctx = Context(profile.held_tiers)
-        self.results = {}
-        order, _ = ruleset.plan(None)
-        for code in order:
-            result = ruleset.tiers[code].run(self.vals, self.ctx, rereview, False)
-            self.ctx.statuses[code] = result.status
-            self.results[code] = result
+        self.ctx.statuses.update({code: result.status for code, result in self.results.items()})
         self.items: list[_Item] = []
         self.changes: dict[str, Any] = {}
         self.visited: set[str] = set()
@@ -413,8 +408,6 @@ class _Planner:
 
 def advise(profile: Profile, ruleset: Ruleset, tier: str, *, rereview: bool = False) -> list[dict[str, Any]]:
     """The advice list for ``tier`` (see the module docstring); empty when the tier already passes."""
-    from .evaluator import evaluate
-
     collected: dict[tuple, _Item] = {}
     changes: dict[str, Any] = {}
     current = profile
@@ -437,7 +430,7 @@ def advise(profile: Profile, ruleset: Ruleset, tier: str, *, rereview: bool = Fa
             break
         changes.update(fresh)
         current = apply_changes(profile, changes)
-        if evaluate(current, ruleset, tiers=[tier], rereview=rereview, explain=False).tiers[tier].passed:
+        if ruleset.judge(current, [tier], rereview, explain=False)[1][tier].passed:
             break
     for item in collected.values():  # every item states the final value of each figure it moves
         if item.changes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conditions import Context
+from .advice import advise
 from .profile import Profile, parse_profile
 from .results import EvaluationResult
 from .rulesets import Ruleset, load_ruleset
@@ -35,20 +35,9 @@ def evaluate(
     not passed, the smallest changes the engine finds that would reach it.
     """
     profile, ruleset = _coerce(profile, ruleset)
-    order, wanted = ruleset.plan(tiers)
-    vals = ruleset.compute(profile)
-    ctx = Context(profile.held_tiers)
-    statuses = ctx.statuses
-    compiled = ruleset.tiers
-    results = {}
-    for code in order:
-        result = compiled[code].run(vals, ctx, rereview, explain)
-        statuses[code] = result.status
-        if code in wanted:
-            results[code] = result
+    vals, judged, wanted = ruleset.judge(profile, tiers, rereview, explain)
+    results = {code: result for code, result in judged.items() if code in wanted}
     if advice:
-        from .advice import advise
-
         for code, result in results.items():
             if not result.passed:
                 result.advice = advise(profile, ruleset, code, rereview=rereview)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import messages
-from .conditions import AllOf, AnyOf, Cases, Group, HeldNone, Leaf, Node, TierMet, as_decimal
+from .conditions import AllOf, AnyOf, Cases, Context, Group, HeldNone, Leaf, Node, TierMet, as_decimal
 from .errors import RulesetError, UnknownRuleset, UnknownTier
 from .indicators import Band, Count, FirstMatch, Indicator, Input, Lookup, MaxOf, Step
 from .metrics import METRICS, MetricDef
@@ -98,6 +98,22 @@ class Ruleset:
         plan = (tuple(c for c in TIER_CODES if c in needed), wanted)
         self._plans[key] = plan
         return plan
+
+    def judge(self, profile: Profile, tiers: Any = None, rereview: bool = False,
+              explain: bool = True) -> tuple[list, dict[str, Any], frozenset[str]]:
+        """The tiers of ``plan(tiers)`` judged in ladder order, each seeing the statuses of those below it:
+        (metric values, results by tier code, the tiers asked for). ``evaluate`` and the advice planner share it."""
+        order, wanted = self.plan(tiers)
+        vals = self.compute(profile)
+        ctx = Context(profile.held_tiers)
+        statuses = ctx.statuses
+        compiled = self.tiers
+        results = {}
+        for code in order:
+            result = compiled[code].run(vals, ctx, rereview, explain)
+            statuses[code] = result.status
+            results[code] = result
+        return vals, results, wanted
 
 
 def _dependencies(tier: CompiledTier) -> set[str]:

@@ -7,8 +7,10 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
+from core.validators import EARLIEST_FIGURES_YEAR
 from enterprises.models import Enterprise, Tier
 
+from ..evidence import missing_claims
 from ..models import (
     Application,
     ApplicationEvent,
@@ -78,8 +80,6 @@ class ApplicationSerializer(ApplicationListSerializer):
         read_only_fields = fields
 
     def get_missing_evidence(self, obj: Application) -> list[str]:
-        from ..services import missing_claims
-
         return missing_claims(obj, list(obj.evidence.all()))
 
     def get_available_actions(self, obj: Application) -> list[str]:
@@ -90,7 +90,7 @@ class ApplicationSerializer(ApplicationListSerializer):
 class ApplicationCreateSerializer(serializers.Serializer):
     enterprise = serializers.PrimaryKeyRelatedField(queryset=Enterprise.objects.none())
     tier = serializers.ChoiceField(choices=Tier.choices)
-    year = serializers.IntegerField(min_value=1990, max_value=9999)
+    year = serializers.IntegerField(min_value=EARLIEST_FIGURES_YEAR, max_value=9999)
     kind = serializers.ChoiceField(choices=ApplicationKind.choices, default=ApplicationKind.NEW)
     together_with = serializers.PrimaryKeyRelatedField(queryset=Application.objects.none(), required=False,
                                                        allow_null=True)

@@ -1,6 +1,6 @@
 """The application API: apply, submit, withdraw, decide, upload evidence; certifications; the tier ladder.
 
-Views are thin: they parse, call ``registry/services.py`` and serialise. Who may see an application is
+Views are thin: they parse, call the registry's services and serialise. Who may see an application is
 ``Application.objects.restrict(user)`` (someone else's is a 404); who may act is the workflow table (403).
 """
 
@@ -13,15 +13,16 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, permissions, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import RestrictedViewSet
 from enterprises.models import Tier
 
-from .. import services
+from .. import applications, certifications, evidence
 from ..eligibility import prerequisites
 from ..filtersets import ApplicationFilterSet, CertificationFilterSet
 from ..models import Application, ApplicationEvent, Certification, Evidence
@@ -42,7 +43,7 @@ from .serializers import (
 
 
 class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                         viewsets.GenericViewSet):
+                         RestrictedViewSet):
     """Applications the caller may see: members their enterprise's, reviewers their region's, provincial staff all."""
 
     permission_classes = [permissions.IsAuthenticated]
@@ -50,8 +51,10 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     search_fields = ["enterprise__name", "=enterprise__uscc"]
     ordering_fields = ["created_at", "submitted_at", "id", "year"]
 
+    queryset = Application.objects.select_related("enterprise", "ruleset")
+
     def get_queryset(self) -> QuerySet:
-        qs = Application.objects.restrict(self.request.user).select_related("enterprise", "ruleset")
+        qs = super().get_queryset()
         if self.action == "list":
             return qs.defer("assessment")
         return qs.select_related("enterprise__region").prefetch_related(
@@ -75,7 +78,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         serializer = ApplicationCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        application = services.create_application(
+        application = applications.create_application(
             enterprise=data["enterprise"], tier=data["tier"], year=data["year"], user=request.user,
             kind=data["kind"], together_with=data.get("together_with"),
         )
@@ -85,7 +88,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str) -> Response:
         """Submit (or resubmit after return): evaluated now, the assessment stored with the application."""
-        application = services.submit_application(self.get_object(), user=request.user)
+        application = applications.submit_application(self.get_object(), user=request.user)
         return self._detail(application)
 
     @extend_schema(request=ReasonSerializer, responses={200: ApplicationSerializer})
@@ -93,7 +96,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     def withdraw(self, request: Request, pk: str) -> Response:
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        application = services.withdraw(self.get_object(), user=request.user,
+        application = applications.withdraw(self.get_object(), user=request.user,
                                         reason=serializer.validated_data["reason"])
         return self._detail(application)
 
@@ -104,7 +107,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         admin's buttons."""
         serializer = DecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        application = services.decide(self.get_object(), user=request.user, **serializer.validated_data)
+        application = applications.decide(self.get_object(), user=request.user, **serializer.validated_data)
         return self._detail(application)
 
     @extend_schema(request=NationalOutcomeSerializer, responses={200: ApplicationSerializer})
@@ -113,7 +116,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         """Record MIIT's decision on a recommended application (provincial reviewers)."""
         serializer = NationalOutcomeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        application = services.record_national_outcome(self.get_object(), user=request.user,
+        application = applications.record_national_outcome(self.get_object(), user=request.user,
                                                        **serializer.validated_data)
         return self._detail(application)
 
@@ -129,9 +132,9 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
             return Response(EvidenceSerializer(application.evidence.all(), many=True, context=context).data)
         serializer = EvidenceUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        evidence = services.add_evidence(application, user=request.user, claim=serializer.validated_data["claim"],
-                                         uploaded_file=serializer.validated_data["file"])
-        return Response(EvidenceSerializer(evidence, context=context).data, status=status.HTTP_201_CREATED)
+        item = evidence.add_evidence(application, user=request.user, claim=serializer.validated_data["claim"],
+                                     uploaded_file=serializer.validated_data["file"])
+        return Response(EvidenceSerializer(item, context=context).data, status=status.HTTP_201_CREATED)
 
 
 class EvidenceDownloadView(APIView):
@@ -151,7 +154,7 @@ class EvidenceDownloadView(APIView):
         return response
 
 
-class CertificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CertificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
     """Certifications the caller may see; provincial reviewers revoke them."""
 
     serializer_class = CertificationSerializer
@@ -160,15 +163,14 @@ class CertificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     ordering_fields = ["granted_on", "expires_on", "id"]
     search_fields = ["enterprise__name", "=enterprise__uscc"]
 
-    def get_queryset(self) -> QuerySet:
-        return Certification.objects.restrict(self.request.user).select_related("enterprise", "ruleset")
+    queryset = Certification.objects.select_related("enterprise", "ruleset")
 
     @extend_schema(request=RevokeSerializer, responses={200: CertificationSerializer})
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str) -> Response:
         serializer = RevokeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        cert = services.revoke_certification(self.get_object(), user=request.user, **serializer.validated_data)
+        cert = certifications.revoke_certification(self.get_object(), user=request.user, **serializer.validated_data)
         return Response(CertificationSerializer(self.get_queryset().get(pk=cert.pk)).data)
 
 

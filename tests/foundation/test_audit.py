@@ -6,7 +6,7 @@ from celery import shared_task
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
-from enterprises.audit import AuditEntry, acting_as
+from core.audit import AuditEntry, acting_as
 from enterprises.models import Enterprise, FinancialYear
 from enterprises.services import save_financials
 from tests.factories import EnterpriseFactory, MembershipFactory

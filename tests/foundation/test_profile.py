@@ -1,4 +1,4 @@
-"""Enterprise.profile(year) builds exactly the profile of profile.md from stored data."""
+"""build_profile(Enterprise, year) builds exactly the profile of profile.md from stored data."""
 
 import json
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from enterprises.models import Region
-from enterprises.profiles import ProfileUnavailable, build_profiles
+from evaluation.profiles import ProfileUnavailable, build_profile, build_profiles
 from tests.factories import EnterpriseFactory, store_profile
 
 pytestmark = pytest.mark.django_db
@@ -20,20 +20,21 @@ def test_stored_figures_give_back_the_worked_example_profile(name):
                                    established_year=example["enterprise"]["established_year"],
                                    name=example["enterprise"]["name"])
     store_profile(enterprise, example)
-    built = json.loads(json.dumps(enterprise.profile(2025), default=str))
+    built = json.loads(json.dumps(build_profile(enterprise, 2025), default=str))
     expected = {**example, "enterprise": {**example["enterprise"], "uscc": enterprise.uscc},
                 "platform_score_previous": None}
     assert built == json.loads(json.dumps(expected))
 
 
 def test_a_young_enterprise_is_evaluated_with_the_missing_year_named_not_refused():
-    from evaluation.services import evaluate_enterprise, get_ruleset_version
+    from evaluation.services import evaluate_enterprise
+    from evaluation.versions import get_ruleset_version
 
     example = json.loads((DATA / "example_A.json").read_text(encoding="utf-8"))["profile"]
     example = {**example, "financials": example["financials"][:2]}  # no figures for 2023
     enterprise = EnterpriseFactory()
     store_profile(enterprise, example)
-    profile = enterprise.profile(2025)
+    profile = build_profile(enterprise, 2025)
     assert profile["financials"][2] == {"year": 2023, "operating_revenue": None, "main_business_revenue": None,
                                         "rd_expense": None, "net_profit": None, "total_assets": None,
                                         "total_liabilities": None}
@@ -50,13 +51,13 @@ def test_last_years_platform_score_is_carried_for_re_review():
     enterprise = EnterpriseFactory()
     store_profile(enterprise, example)
     store_profile(enterprise, {**example, "year": 2024, "financials": [], "platform_score": 64})
-    assert enterprise.profile(2025)["platform_score_previous"] == 64
+    assert build_profile(enterprise, 2025)["platform_score_previous"] == 64
 
 
 def test_a_year_without_a_declaration_names_what_is_missing():
     enterprise = EnterpriseFactory()
     with pytest.raises(ProfileUnavailable, match="no declaration for 2025"):
-        enterprise.profile(2025)
+        build_profile(enterprise, 2025)
 
 
 def test_profiles_of_many_enterprises_take_a_constant_number_of_queries(django_assert_max_num_queries):

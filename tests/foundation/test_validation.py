@@ -5,7 +5,7 @@ import datetime
 import pytest
 from rest_framework.authtoken.models import Token
 
-from enterprises.audit import AuditEntry
+from core.audit import AuditEntry
 from enterprises.models import Declaration, Enterprise, FinancialYear
 from tests.factories import EnterpriseFactory, MembershipFactory, UserFactory
 

@@ -20,8 +20,8 @@ from django.db import DatabaseError, connection, connections
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from enterprises.audit import AuditEntry
-from registry import followup, services
+from core.audit import AuditEntry
+from registry import applications, followup
 from registry.models import Application, ApplicationEvent, Notification
 from tests.conftest import using_postgres
 from tests.registry.conftest import YEAR, make_enterprise
@@ -62,7 +62,7 @@ def _client_for(user: Any) -> APIClient:
 
 
 def _draft(enterprise: Any) -> Application:
-    return services.create_application(enterprise=enterprise, tier="innovative_sme", year=YEAR,
+    return applications.create_application(enterprise=enterprise, tier="innovative_sme", year=YEAR,
                                        user=enterprise.owner)
 
 
@@ -118,7 +118,7 @@ def test_submission_with_the_broker_down_is_kept_and_followed_up_once_it_is_back
 @pytest.mark.django_db
 def test_the_sweep_requeues_only_follow_ups_older_than_a_minute(django_capture_on_commit_callbacks):
     enterprise = make_enterprise("A", owner="owner-sweep")
-    app = services.submit_application(_draft(enterprise), user=enterprise.owner)  # on-commit never ran
+    app = applications.submit_application(_draft(enterprise), user=enterprise.owner)  # on-commit never ran
     assert Application.objects.get(pk=app.pk).followup_done is False
     assert followup.sweep_followups() == 0
     Application.objects.filter(pk=app.pk).update(updated_at=app.updated_at.replace(year=app.updated_at.year - 1))
@@ -152,7 +152,7 @@ def test_a_write_refused_mid_decision_leaves_no_half_transition(django_capture_o
     from tests.factories import reviewer
 
     enterprise = make_enterprise("A", owner="owner-refused")
-    app = services.submit_application(_draft(enterprise), user=enterprise.owner)
+    app = applications.submit_application(_draft(enterprise), user=enterprise.owner)
     city = reviewer("city", "330100", username="city-refused")
     before = (Application.objects.get(pk=app.pk).status, ApplicationEvent.objects.count(),
               AuditEntry.objects.count())
@@ -161,14 +161,14 @@ def test_a_write_refused_mid_decision_leaves_no_half_transition(django_capture_o
             cursor.execute(statement)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(DatabaseError):
-        services.decide(app, user=city, action="return", reason="refused-by-database")
+        applications.decide(app, user=city, action="return", reason="refused-by-database")
 
     app.refresh_from_db()
     after = (app.status, ApplicationEvent.objects.count(), AuditEntry.objects.count())
     assert after == before == ("city_review", before[1], before[2])
     assert callbacks == [], "no follow-up is queued for a transition that did not happen"
     # The same decision with an acceptable write goes through whole.
-    services.decide(app, user=city, action="return", reason="audit report missing")
+    applications.decide(app, user=city, action="return", reason="audit report missing")
     app.refresh_from_db()
     assert app.status == "returned" and app.events.filter(action="return").count() == 1
 

@@ -35,7 +35,7 @@ class AdminRule:
 
 
 def _audit_entry_of_a(world: World) -> Any:
-    from enterprises.audit import AuditEntry
+    from core.audit import AuditEntry
 
     return AuditEntry.objects.filter(enterprise_id=world.enterprise_a.pk).order_by("pk").first()
 
@@ -62,7 +62,7 @@ ADMIN_RULES: dict[str, AdminRule] = {
     "enterprises.enterprise": AdminRule(OFFICIALS, lambda w: w.enterprise_a, SEES_A_IN_ADMIN),
     "enterprises.region": AdminRule(OFFICIALS),
     "enterprises.reviewerprofile": AdminRule(STAFF),
-    "enterprises.auditentry": AdminRule(OFFICIALS, _audit_entry_of_a, SEES_A_IN_ADMIN),
+    "core.auditentry": AdminRule(OFFICIALS, _audit_entry_of_a, SEES_A_IN_ADMIN),
     "registry.application": AdminRule(OFFICIALS, lambda w: w.objects["application_a"], SEES_A_IN_ADMIN),
     "registry.certification": AdminRule(OFFICIALS, lambda w: w.objects["certification_a"], SEES_A_IN_ADMIN),
     "registry.cityquota": AdminRule(OFFICIALS),

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from enterprises.audit import AuditEntry
+from core.audit import AuditEntry
+from registry import applications
 
 from .world import (
     AUTHENTICATED,
@@ -84,16 +85,14 @@ class Rule:
 
 
 def _withdrawn_first(world: World) -> None:
-    from registry import services
 
-    services.withdraw(world.objects["application_a"], user=world.users["member_a"], reason="start again")
+    applications.withdraw(world.objects["application_a"], user=world.users["member_a"], reason="start again")
 
 
 def _fresh_draft(world: World) -> dict[str, Any]:
-    from registry import services
 
     _withdrawn_first(world)
-    draft = services.create_application(enterprise=world.enterprise_a, tier="specialised_sme", year=FIGURES_YEAR,
+    draft = applications.create_application(enterprise=world.enterprise_a, tier="specialised_sme", year=FIGURES_YEAR,
                                         user=world.users["member_a"])
     return {"id": draft.pk}
 

@@ -41,7 +41,7 @@ def _applications(n: int, owner: Any) -> None:
 
 
 def _certifications(n: int, owner: Any) -> None:
-    from evaluation.services import get_ruleset_version
+    from evaluation.versions import get_ruleset_version
     from registry.models import Certification
 
     region = Region.objects.get(code="330106")

@@ -14,7 +14,8 @@ from typing import Any
 from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import Token
 
-from enterprises.roles import REGISTRY_STAFF
+from core.roles import REGISTRY_STAFF
+from registry import applications, evidence
 from tests.factories import EnterpriseFactory, MembershipFactory, UserFactory, reviewer, store_profile
 from tests.registry.conftest import example_profile
 
@@ -90,16 +91,15 @@ def _add_applications(world: World) -> None:
 
     from django.utils import timezone
 
-    from registry import services
-    from tests.registry.conftest import certify
+    from tests.factories import certify
 
     granted = timezone.localdate() - datetime.timedelta(days=100)
     for key, enterprise, owner in (("a", world.enterprise_a, world.users["member_a"]),
                                    ("b", world.enterprise_b, world.users["member_b"])):
         world.objects[f"certification_{key}"] = certify(enterprise, "innovative_sme", granted)
-        draft = services.create_application(enterprise=enterprise, tier="specialised_sme", year=FIGURES_YEAR,
+        draft = applications.create_application(enterprise=enterprise, tier="specialised_sme", year=FIGURES_YEAR,
                                             user=owner)
-        world.objects[f"application_{key}"] = services.submit_application(draft, user=owner)
+        world.objects[f"application_{key}"] = applications.submit_application(draft, user=owner)
 
 
 def recommended_application(world: World) -> Any:
@@ -108,16 +108,15 @@ def recommended_application(world: World) -> Any:
 
     from django.utils import timezone
 
-    from registry import services
-    from tests.registry.conftest import certify
+    from tests.factories import certify
 
     certify(world.enterprise_a, "specialised_sme", timezone.localdate() - datetime.timedelta(days=50))
     owner = world.users["member_a"]
-    app = services.create_application(enterprise=world.enterprise_a, tier="little_giant", year=FIGURES_YEAR,
+    app = applications.create_application(enterprise=world.enterprise_a, tier="little_giant", year=FIGURES_YEAR,
                                       user=owner)
-    app = services.submit_application(app, user=owner)
+    app = applications.submit_application(app, user=owner)
     for role in ("county_in", "city_in", "province_in"):
-        app = services.decide(app, user=world.users[role], action="approve", reason="checked")
+        app = applications.decide(app, user=world.users[role], action="approve", reason="checked")
     assert app.status == "recommended", app.status
     return app
 
@@ -126,10 +125,8 @@ def evidence_of_a(world: World, application: Any) -> Any:
     """One PDF uploaded to A's ``application`` (a draft: evidence is added before submission)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from registry import services
-
     pdf = SimpleUploadedFile("report.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n", "application/pdf")
-    return services.add_evidence(application, user=world.users["member_a"],
+    return evidence.add_evidence(application, user=world.users["member_a"],
                                  claim="financial_report", uploaded_file=pdf)
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from enterprises.models import Enterprise, Region
 from evaluation.models import RulesetVersion
-from evaluation.services import get_ruleset_version
-from registry.models import Certification
+from evaluation.versions import get_ruleset_version
+from tests import factories
 from tests.factories import EnterpriseFactory
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -24,13 +24,8 @@ def enterprise_in(region_code: str, **extra: Any) -> Enterprise:
     return EnterpriseFactory(region=Region.objects.get(code=region_code), **extra)
 
 
-def certify(
-    enterprise: Enterprise, tier: str, granted_on: datetime.date, years: int = 3, **extra: Any
-) -> Certification:
-    expires = granted_on.replace(year=granted_on.year + years)
-    return Certification.objects.create(
-        enterprise=enterprise, tier=tier, ruleset=ruleset(), granted_on=granted_on, expires_on=expires, **extra
-    )
+def certify(enterprise: Enterprise, tier: str, granted_on: datetime.date, years: int = 3, **extra: Any) -> Any:
+    return factories.certify(enterprise, tier, granted_on, years=years, ruleset=ruleset(), **extra)
 
 
 def load_example(name: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from enterprises.audit import AuditEntry
+from core.audit import AuditEntry
 from enterprises.importer import import_file
 from enterprises.models import Declaration, Enterprise, FinancialYear
 from enterprises.uscc import make_uscc

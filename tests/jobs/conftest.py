@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-import datetime
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ YEAR = 2025
 
 @pytest.fixture
 def ruleset_2022():
-    from evaluation.services import get_ruleset_version
+    from evaluation.versions import get_ruleset_version
 
     return get_ruleset_version("miit-2022")
 
@@ -39,11 +39,7 @@ def example_enterprise():
 
 @pytest.fixture
 def certify(ruleset_2022):
-    """Grant a certification directly (the review workflow is not under test here)."""
-    from registry.models import Certification
+    """Grant a certification directly under the 2022 rules (the review workflow is not under test here)."""
+    from tests.factories import certify
 
-    def grant(enterprise, tier: str, granted_on: datetime.date, expires_on: datetime.date, **extra: Any):
-        return Certification.objects.create(enterprise=enterprise, tier=tier, ruleset=ruleset_2022,
-                                            granted_on=granted_on, expires_on=expires_on, **extra)
-
-    return grant
+    return functools.partial(certify, ruleset=ruleset_2022)

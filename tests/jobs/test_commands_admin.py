@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
-from enterprises.bulk_seed import seed_enterprises
 from evaluation.models import RescoreJob
 from evaluation.schedule import DEFAULT_SCHEDULE
+from registry.bulk_seed import seed_enterprises
 from tests.factories import UserFactory
 
 from .conftest import YEAR

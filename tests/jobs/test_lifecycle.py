@@ -8,11 +8,11 @@ from types import SimpleNamespace
 import pytest
 from django.core import mail
 
-from enterprises.audit import AuditEntry
+from core.audit import AuditEntry
 from enterprises.models import Enterprise
-from enterprises.profiles import held_tiers_by_enterprise
 from evaluation.models import RescoreJob
-from registry import lifecycle
+from evaluation.versions import annual_update_deadline
+from registry import applications, certifications, notifications
 from registry.certifications import refresh_current_tier
 from registry.models import Application, Certification, Notification
 from tests.factories import (
@@ -39,7 +39,7 @@ def test_an_expired_certification_expires_and_the_current_tier_drops_to_the_next
     refresh_current_tier([enterprise.pk], TODAY - days(2))
     assert Enterprise.objects.get(pk=enterprise.pk).current_tier == "little_giant"
 
-    assert lifecycle.expire_certifications(TODAY) == 1
+    assert certifications.expire_certifications(TODAY) == 1
     giant.refresh_from_db()
     enterprise.refresh_from_db()
     assert giant.status == "expired"
@@ -48,14 +48,14 @@ def test_an_expired_certification_expires_and_the_current_tier_drops_to_the_next
         "status": ["active", "expired"]}
     tier_entry = AuditEntry.objects.for_object(enterprise).get(action="update")
     assert tier_entry.changes == {"current_tier": ["little_giant", "innovative_sme"]}
-    assert lifecycle.expire_certifications(TODAY) == 0, "a second run changes nothing"
+    assert certifications.expire_certifications(TODAY) == 0, "a second run changes nothing"
 
 
 def test_a_certification_is_valid_through_its_expiry_day(certify):
     enterprise = EnterpriseFactory()
     cert = certify(enterprise, "innovative_sme", TODAY - days(3 * 365), TODAY)
-    assert lifecycle.expire_certifications(TODAY) == 0
-    assert lifecycle.expire_certifications(TODAY + days(1)) == 1
+    assert certifications.expire_certifications(TODAY) == 0
+    assert certifications.expire_certifications(TODAY + days(1)) == 1
     cert.refresh_from_db()
     assert cert.status == "expired"
 
@@ -65,12 +65,14 @@ def test_a_certification_under_a_running_rereview_stays_valid(certify):
     cert = certify(enterprise, "specialised_sme", TODAY - days(3 * 365), TODAY - days(10))
     Application.objects.create(enterprise=enterprise, tier="specialised_sme", year=2025, kind="rereview",
                                status="provincial_review", certification=cert)
-    assert lifecycle.expire_certifications(TODAY) == 0
+    assert certifications.expire_certifications(TODAY) == 0
     cert.refresh_from_db()
     assert cert.status == "active"
     # ...and its tier still counts as held: profiles and the current tier see it while the re-review runs.
     assert Certification.objects.valid_on(TODAY).filter(pk=cert.pk).exists()
-    assert held_tiers_by_enterprise([enterprise.pk], TODAY)[enterprise.pk] == ["specialised_sme"]
+    certifications.refresh_current_tier([enterprise.pk], TODAY)
+    enterprise.refresh_from_db()
+    assert enterprise.held_tier_codes == ("specialised_sme",)
 
 
 def test_an_expired_certification_without_a_rereview_is_no_longer_held(certify):
@@ -91,15 +93,15 @@ def test_an_expiry_reminder_goes_out_90_days_before_and_never_twice(certify, dja
     certify(later, "innovative_sme", TODAY - days(900), TODAY + days(91))
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert lifecycle.send_reminders(TODAY) == 1
+        assert notifications.send_reminders(TODAY) == 1
     notice = Notification.objects.get()
     assert notice.key == f"certification-expiry:{cert.pk}:{cert.expires_on.isoformat()}"
     assert notice.enterprise_id == soon.pk and notice.sent_at is not None
     assert [m.to for m in mail.outbox] == [["owner@soon.example"]]
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert lifecycle.send_reminders(TODAY) == 0
-        assert lifecycle.send_reminders(TODAY + days(1)) == 1  # now the other one is 90 days out
+        assert notifications.send_reminders(TODAY) == 0
+        assert notifications.send_reminders(TODAY + days(1)) == 1  # now the other one is 90 days out
     assert Notification.objects.count() == 2
     assert len(mail.outbox) == 2
 
@@ -108,8 +110,8 @@ def test_a_notification_is_delivered_at_most_once_even_if_the_task_runs_twice():
     enterprise = EnterpriseFactory()
     _member(enterprise, "a@example.com")
     notice = Notification.objects.create(key="k1", enterprise=enterprise, kind="test", subject="s", body="b")
-    assert lifecycle.deliver_notifications([notice.pk]) == 1
-    assert lifecycle.deliver_notifications([notice.pk]) == 0
+    assert notifications.deliver_notifications([notice.pk]) == 1
+    assert notifications.deliver_notifications([notice.pk]) == 0
     assert len(mail.outbox) == 1
 
 
@@ -121,13 +123,13 @@ def test_a_failed_delivery_releases_its_claim_for_the_retry(monkeypatch):
     def broken(*args, **kwargs):
         raise ConnectionError("smtp down")
 
-    monkeypatch.setattr(lifecycle, "send_mail", broken)
+    monkeypatch.setattr(notifications, "send_mail", broken)
     with pytest.raises(ConnectionError):
-        lifecycle.deliver_notifications([notice.pk])
+        notifications.deliver_notifications([notice.pk])
     notice.refresh_from_db()
     assert notice.sent_at is None
     monkeypatch.undo()
-    assert lifecycle.deliver_notifications([notice.pk]) == 1
+    assert notifications.deliver_notifications([notice.pk]) == 1
 
 
 @pytest.mark.parametrize(("on", "reminded"), [
@@ -142,18 +144,18 @@ def test_the_annual_update_reminder_follows_the_deadline_of_the_ruleset_in_force
         certify(enterprise, "innovative_sme", on - days(200), on + days(600))
     FinancialYearFactory(enterprise=done, year=on.year - 1)
     DeclarationFactory(enterprise=done, year=on.year - 1)
-    lifecycle.send_reminders(on)
+    notifications.send_reminders(on)
     keys = set(Notification.objects.filter(kind="annual_update").values_list("key", flat=True))
     assert keys == ({f"annual-update:{on.year}:{late.pk}"} if reminded else set())
 
 
 def test_the_annual_deadline_comes_from_the_ruleset_data_when_it_states_one(settings):
-    assert lifecycle.annual_update_deadline(SimpleNamespace(code="miit-2022", data={}), 2025) == \
+    assert annual_update_deadline(SimpleNamespace(code="miit-2022", data={}), 2025) == \
         datetime.date(2025, 4, 30)
-    assert lifecycle.annual_update_deadline(SimpleNamespace(code="miit-2026", data={}), 2026) == \
+    assert annual_update_deadline(SimpleNamespace(code="miit-2026", data={}), 2026) == \
         datetime.date(2026, 5, 31)
     stated = SimpleNamespace(code="miit-2026", data={"annual_update_deadline": "06-15"})
-    assert lifecycle.annual_update_deadline(stated, 2027) == datetime.date(2027, 6, 15)
+    assert annual_update_deadline(stated, 2027) == datetime.date(2027, 6, 15)
 
 
 def test_the_yearly_rescore_starts_once_after_the_update_deadline():
@@ -194,7 +196,7 @@ def test_the_daily_run_certifies_applications_whose_publicity_ended(certify, rul
     application = Application.objects.create(enterprise=enterprise, tier="innovative_sme", year=2025,
                                              status="publicity", ruleset=ruleset_2022,
                                              publicity_ends_on=TODAY - days(1))
-    assert lifecycle.close_publicity_periods(TODAY) == 1
+    assert applications.close_due_publicity(TODAY) == 1
     application.refresh_from_db()
     assert application.status == "certified"
     assert Certification.objects.filter(enterprise=enterprise, tier="innovative_sme", status="active").exists()

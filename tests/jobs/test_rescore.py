@@ -12,12 +12,12 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
-from enterprises.audit import AuditEntry
-from enterprises.bulk_seed import seed_enterprises
+from core.audit import AuditEntry
 from enterprises.models import Enterprise, Tier
-from evaluation import rescore
+from evaluation import rescore, tasks
 from evaluation.models import Assessment, RescoreChunk, RescoreError, RescoreJob, RulesetVersion
-from evaluation.services import publish_ruleset
+from evaluation.services import assessment_snapshot, explained_results, publish_ruleset
+from registry.bulk_seed import seed_enterprises
 from registry.models import DemotionProposal
 from tests.factories import EnterpriseFactory
 
@@ -35,7 +35,7 @@ def test_a_full_rescore_stores_one_assessment_per_tier_for_every_enterprise(
 ):
     ids = seed(25)
     with django_capture_on_commit_callbacks(execute=True):
-        job = rescore.start_job(scope="all", ruleset="miit-2022", year=YEAR, chunk_size=10, label="test")
+        job = tasks.start_job(scope="all", ruleset="miit-2022", year=YEAR, chunk_size=10, label="test")
     job.refresh_from_db()
     assert (job.status, job.total, job.done, job.failed) == ("done", 25, 25, 0)
     assert job.finished_at is not None and job.progress == 100
@@ -98,7 +98,7 @@ def test_a_chunk_that_dies_midway_leaves_nothing_behind_and_the_resume_finishes_
 
     monkeypatch.setattr(rescore, "write_assessments", real_write)
     with django_capture_on_commit_callbacks(execute=True):
-        queued = rescore.resume_job(job.pk)
+        queued = tasks.resume_job(job.pk)
     job.refresh_from_db()
     assert queued == 2
     assert (job.done, job.status) == (20, "done")
@@ -108,7 +108,7 @@ def test_a_chunk_that_dies_midway_leaves_nothing_behind_and_the_resume_finishes_
 def test_resuming_a_finished_job_queues_nothing():
     seed(3)
     job = rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
-    assert rescore.resume_job(job.pk) == 0
+    assert tasks.resume_job(job.pk) == 0
     assert RescoreChunk.objects.get(job=job).attempts == 1
 
 
@@ -116,7 +116,7 @@ def test_a_stalled_job_is_requeued_by_the_safety_net(ruleset_2022):
     seed(4)
     job = rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR)
     RescoreJob.objects.filter(pk=job.pk).update(updated_at=job.updated_at - datetime.timedelta(hours=1))
-    assert rescore.resume_stale_jobs() == [job.pk]
+    assert tasks.resume_stale_jobs() == [job.pk]
     job.refresh_from_db()
     assert job.status == "done" and job.done == 4
 
@@ -217,12 +217,12 @@ def test_the_safety_net_gives_up_on_a_chunk_that_keeps_failing_but_an_explicit_r
 ):
     seed(2)
     job = rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR)
-    RescoreChunk.objects.filter(job=job).update(attempts=rescore.MAX_AUTOMATIC_ATTEMPTS)
+    RescoreChunk.objects.filter(job=job).update(attempts=tasks.MAX_AUTOMATIC_ATTEMPTS)
     RescoreJob.objects.filter(pk=job.pk).update(updated_at=job.updated_at - datetime.timedelta(hours=1))
-    assert rescore.resume_stale_jobs() == [job.pk]
+    assert tasks.resume_stale_jobs() == [job.pk]
     job.refresh_from_db()
     assert job.status == "queued" and job.done == 0
-    assert rescore.resume_job(job.pk) == 1
+    assert tasks.resume_job(job.pk) == 1
     job.refresh_from_db()
     assert job.status == "done" and job.done == 2
 
@@ -242,8 +242,8 @@ def test_the_fast_chunk_read_builds_the_profile_the_live_evaluation_builds(examp
     """``profile_values`` + ``engine.profile_from_values`` (re-scoring) and ``build_profile`` + ``parse_profile``
     (API, portal) give the same profile: missing years, last year's platform score, held tiers, 创客中国."""
     from enterprises.models import Declaration, FinancialYear
-    from enterprises.profiles import build_profile
-    from evaluation import engine
+    from evaluation import engine, profiles
+    from evaluation.profiles import build_profile
 
     plain = example_enterprise()
     young = example_enterprise()
@@ -257,12 +257,11 @@ def test_the_fast_chunk_read_builds_the_profile_the_live_evaluation_builds(examp
     certify(certified, "innovative_sme", today - datetime.timedelta(days=30), today + datetime.timedelta(days=900))
     undeclared = EnterpriseFactory()
     enterprises = [plain, young, certified, undeclared]
-    rows = sorted(Enterprise.objects.filter(pk__in=[e.pk for e in enterprises])
-                  .values_list(*rescore.ENTERPRISE_FIELDS))
-    values = rescore.profile_values(rows, YEAR, {certified.pk: ("innovative_sme",)})
+    rows = profiles.enterprise_rows([e.pk for e in enterprises])
+    values = profiles.profile_values(rows, YEAR)
     assert values[undeclared.pk] is None
     for enterprise in (plain, young, certified):
-        fast = engine.profile_from_values(*rescore.typed_values(values[enterprise.pk]))
+        fast = engine.profile_from_values(*profiles.typed_values(values[enterprise.pk]))
         assert fast == engine.parse_profile(build_profile(enterprise, YEAR))
     assert fast.platform_score_previous == Decimal("64.50") and fast.awards.chuangke == "top50"
     assert fast.held_tiers == {"innovative_sme"}
@@ -287,16 +286,17 @@ def test_only_enterprises_whose_input_changed_are_evaluated_and_rewritten_again(
     assert set(rows.filter(job_id=second.pk).values_list("enterprise_id", flat=True)) == {ids[3]}
     assert rows.filter(job_id=first.pk).count() == 11 * len(Tier.values)
     changed = rows.get(enterprise_id=ids[3], tier="innovative_sme")
-    assert changed.input_digest != digests[ids[3]] and changed.snapshot["financials"][0]["year"] == YEAR
+    assert changed.input_digest != digests[ids[3]] and assessment_snapshot(changed)["financials"][0]["year"] == YEAR
     assert changed.result["explained"] is False and "indicators" not in changed.result
-    assert changed.breakdown["indicators"] and all("message" in u for u in changed.breakdown["unmet"])
+    assert (explained := explained_results([changed])[changed.pk])["indicators"] and all(
+        "message" in u for u in explained["unmet"])
 
 
 def test_a_result_stored_without_its_breakdown_is_explained_again_exactly_as_the_live_evaluation(
     example_enterprise, ruleset_2022, django_assert_max_num_queries
 ):
-    from enterprises.profiles import build_profile
     from evaluation import engine
+    from evaluation.profiles import build_profile
     from evaluation.services import evaluate_enterprise, explained_results
 
     enterprise = example_enterprise()
@@ -309,7 +309,8 @@ def test_a_result_stored_without_its_breakdown_is_explained_again_exactly_as_the
     for a in stored:
         assert explained[a.pk] == live[a.tier]
     # The compact snapshot a re-score stores gives back the very profile the live evaluation builds.
-    assert stored[0].snapshot == engine.profile_to_dict(engine.parse_profile(build_profile(enterprise, YEAR)))
+    live_profile = engine.profile_to_dict(engine.parse_profile(build_profile(enterprise, YEAR)))
+    assert assessment_snapshot(stored[0]) == live_profile
     assert any(u["message"] for a in stored for u in explained[a.pk]["unmet"])
 
 
@@ -342,12 +343,13 @@ def test_reviewers_see_the_breakdown_of_a_re_scored_assessment_in_the_admin_and_
     rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
     stored = Assessment.objects.get(enterprise=enterprise, tier="little_giant")
     assert stored.result["explained"] is False
-    unmet = stored.breakdown["unmet"][0]["message"]
+    unmet = explained_results([stored])[stored.pk]["unmet"][0]["message"]
     client.force_login(UserFactory(username="chief", is_staff=True, is_superuser=True))
     change = client.get(reverse("admin:evaluation_assessment_change", args=[stored.pk])).content.decode()
     printed = client.get(reverse("insights:assessment_print", args=[enterprise.pk]) + f"?year={YEAR}")
     printed = printed.content.decode()
-    innovative = Assessment.objects.get(enterprise=enterprise, tier="innovative_sme").breakdown
+    innovative_row = Assessment.objects.get(enterprise=enterprise, tier="innovative_sme")
+    innovative = explained_results([innovative_row])[innovative_row.pk]
     for page in (change, printed):
         assert escape(unmet) in page
     assert innovative["indicators"][0]["code"] in printed

@@ -12,9 +12,9 @@ import pytest
 from django.db import connection
 from django.db.models import Count
 
-from enterprises.bulk_seed import seed_enterprises
 from evaluation import workers
 from evaluation.models import Assessment, RescoreChunk, RescoreJob
+from registry.bulk_seed import seed_enterprises
 
 from .conftest import YEAR
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from registry import services
+from registry import applications
 from registry.models import Application
 from tests.factories import reviewer
 
@@ -62,7 +62,7 @@ def test_applying_creates_a_draft_and_a_tier_not_offered_is_refused(signed_in, w
 
 def test_draft_page_reviews_the_assessment_and_lists_missing_evidence(signed_in, with_figures, member,
                                                                        django_assert_max_num_queries):
-    application = services.create_application(enterprise=with_figures, tier="innovative_sme", year=2025,
+    application = applications.create_application(enterprise=with_figures, tier="innovative_sme", year=2025,
                                               user=member.user)
     with django_assert_max_num_queries(16):
         response = signed_in.get(reverse("portal:application", args=[application.pk]), **ENGLISH)
@@ -73,7 +73,7 @@ def test_draft_page_reviews_the_assessment_and_lists_missing_evidence(signed_in,
 
 
 def test_evidence_upload_errors_name_the_file_field(signed_in, with_figures, member):
-    application = services.create_application(enterprise=with_figures, tier="innovative_sme", year=2025,
+    application = applications.create_application(enterprise=with_figures, tier="innovative_sme", year=2025,
                                               user=member.user)
     url = reverse("portal:evidence_upload", args=[application.pk])
     response = signed_in.post(url, {"claim": "financial_report",
@@ -86,7 +86,7 @@ def test_evidence_upload_errors_name_the_file_field(signed_in, with_figures, mem
 
 
 def test_submit_freezes_the_assessment_and_shows_it_with_the_stage(signed_in, with_figures, member):
-    application = services.create_application(enterprise=with_figures, tier="innovative_sme", year=2025,
+    application = applications.create_application(enterprise=with_figures, tier="innovative_sme", year=2025,
                                               user=member.user)
     response = signed_in.post(reverse("portal:application_submit", args=[application.pk]))
     assert response.status_code == 302
@@ -99,9 +99,9 @@ def test_submit_freezes_the_assessment_and_shows_it_with_the_stage(signed_in, wi
 
 
 def test_withdraw_while_undecided(signed_in, with_figures, member):
-    application = services.create_application(enterprise=with_figures, tier="innovative_sme", year=2025,
+    application = applications.create_application(enterprise=with_figures, tier="innovative_sme", year=2025,
                                               user=member.user)
-    services.submit_application(application, user=member.user)
+    applications.submit_application(application, user=member.user)
     signed_in.post(reverse("portal:application_withdraw", args=[application.pk]), {"reason": "资料不全"})
     application.refresh_from_db()
     assert application.status == "withdrawn"
@@ -112,11 +112,11 @@ def test_withdraw_while_undecided(signed_in, with_figures, member):
 def test_a_returned_application_shows_the_reason_and_can_be_corrected_and_resubmitted(
     signed_in, with_figures, member
 ):
-    application = services.create_application(enterprise=with_figures, tier="innovative_sme", year=2025,
+    application = applications.create_application(enterprise=with_figures, tier="innovative_sme", year=2025,
                                               user=member.user)
-    services.submit_application(application, user=member.user)
+    applications.submit_application(application, user=member.user)
     city = reviewer("city", "330100")
-    services.decide(application, user=city, action="return", reason="请补充审计报告")
+    applications.decide(application, user=city, action="return", reason="请补充审计报告")
     body = text(signed_in.get(reverse("portal:application", args=[application.pk]), **ENGLISH))
     assert "请补充审计报告" in body and "Return for correction" in body
     assert "Submit again" in body and "Correct the figures" in body

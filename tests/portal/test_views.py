@@ -12,7 +12,7 @@ from django.utils.html import escape
 
 from enterprises.models import Declaration, Enterprise, FinancialYear, Membership
 from enterprises.uscc import make_uscc
-from evaluation.services import get_ruleset_version
+from evaluation.versions import get_ruleset_version
 from portal import invitations
 from portal.dues import annual_update_deadline
 from registry.models import Application, Certification, Evidence, Notification

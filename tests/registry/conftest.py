@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,6 @@ from typing import Any
 import pytest
 
 from enterprises.models import Region
-from registry.models import Certification
 from tests.factories import EnterpriseFactory, MembershipFactory, UserFactory, reviewer, store_profile
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -29,17 +27,6 @@ def make_enterprise(example: str = "A", region: str = "330106", owner: str | Non
     MembershipFactory(user=user, enterprise=enterprise)
     enterprise.owner = user
     return enterprise
-
-
-def certify(enterprise: Any, tier: str, granted_on: datetime.date, years: int = 3) -> Certification:
-    """A certification as a past review would have left it (test set-up, not the path under test)."""
-    from evaluation.services import get_ruleset_version
-    from registry.certifications import add_years, refresh_current_tier
-
-    cert = Certification.objects.create(enterprise=enterprise, tier=tier, ruleset=get_ruleset_version(),
-                                        granted_on=granted_on, expires_on=add_years(granted_on, years))
-    refresh_current_tier([enterprise.pk])
-    return cert
 
 
 @pytest.fixture

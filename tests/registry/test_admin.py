@@ -9,24 +9,25 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 from django.utils import timezone
 
-from registry import services
+from registry import applications
 from registry.models import Application, ApplicationEvent
+from tests.factories import certify
 
-from .conftest import YEAR, certify, make_enterprise
+from .conftest import YEAR, make_enterprise
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/registry/application/"
 
 
 def submitted(enterprise, tier="innovative_sme"):
-    app = services.create_application(enterprise=enterprise, tier=tier, year=YEAR, user=enterprise.owner)
-    return services.submit_application(app, user=enterprise.owner)
+    app = applications.create_application(enterprise=enterprise, tier=tier, year=YEAR, user=enterprise.owner)
+    return applications.submit_application(app, user=enterprise.owner)
 
 
 def test_the_changelist_shows_the_reviewers_queue_first_in_constant_queries(client, city,
                                                                            django_assert_max_num_queries):
     later = submitted(make_enterprise("A"))
-    services.decide(later, user=city, action="approve")  # now at provincial review: not the city's queue
+    applications.decide(later, user=city, action="approve")  # now at provincial review: not the city's queue
     mine = [submitted(make_enterprise("A")) for _ in range(3)]
     client.force_login(city)
     with django_assert_max_num_queries(12):

@@ -10,9 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from registry import services
+from registry import applications
+from tests.factories import certify
 
-from .conftest import YEAR, certify, make_enterprise
+from .conftest import YEAR, make_enterprise
 
 pytestmark = pytest.mark.django_db
 
@@ -80,9 +81,9 @@ def test_create_errors_name_the_field(api_client, enterprise_a):
 
 def test_someone_elses_application_is_404_and_the_wrong_reviewer_403(api_client, enterprise_a, county,
                                                                     other_city):
-    app = services.create_application(enterprise=enterprise_a, tier="innovative_sme", year=YEAR,
+    app = applications.create_application(enterprise=enterprise_a, tier="innovative_sme", year=YEAR,
                                       user=enterprise_a.owner)
-    app = services.submit_application(app, user=enterprise_a.owner)
+    app = applications.submit_application(app, user=enterprise_a.owner)
     stranger = make_enterprise("A").owner
     assert as_user(api_client, stranger).get(f"/api/applications/{app.pk}/").status_code == 404
     assert as_user(api_client, stranger).post(f"/api/applications/{app.pk}/withdraw/").status_code == 404
@@ -97,7 +98,7 @@ def test_someone_elses_application_is_404_and_the_wrong_reviewer_403(api_client,
 
 
 def test_withdraw(api_client, enterprise_a):
-    app = services.create_application(enterprise=enterprise_a, tier="innovative_sme", year=YEAR,
+    app = applications.create_application(enterprise=enterprise_a, tier="innovative_sme", year=YEAR,
                                       user=enterprise_a.owner)
     response = as_user(api_client, enterprise_a.owner).post(f"/api/applications/{app.pk}/withdraw/",
                                                             {"reason": "not this year"}, format="json")
@@ -109,12 +110,12 @@ def test_list_filters_and_paginates(api_client, province):
     apps = []
     for region in ("330106", "330106", "330212"):
         enterprise = make_enterprise("A", region=region)
-        app = services.create_application(enterprise=enterprise, tier="innovative_sme", year=YEAR,
+        app = applications.create_application(enterprise=enterprise, tier="innovative_sme", year=YEAR,
                                           user=enterprise.owner)
-        apps.append(services.submit_application(app, user=enterprise.owner))
+        apps.append(applications.submit_application(app, user=enterprise.owner))
     flagged = make_enterprise("B")
-    services.submit_application(services.create_application(enterprise=flagged, tier="innovative_sme", year=YEAR,
-                                                            user=flagged.owner), user=flagged.owner)
+    draft = applications.create_application(enterprise=flagged, tier="innovative_sme", year=YEAR, user=flagged.owner)
+    applications.submit_application(draft, user=flagged.owner)
     client = as_user(api_client, province)
     body = client.get("/api/applications/").json()
     assert body["count"] == 4 and len(body["results"]) == 4
@@ -137,13 +138,13 @@ def test_list_query_count_does_not_grow_with_the_page(api_client, province):
     client = as_user(api_client, province)
     for _ in range(2):
         enterprise = make_enterprise("A")
-        services.create_application(enterprise=enterprise, tier="innovative_sme", year=YEAR, user=enterprise.owner)
+        applications.create_application(enterprise=enterprise, tier="innovative_sme", year=YEAR, user=enterprise.owner)
         certify(enterprise, "hidden_champion", timezone.localdate() - datetime.timedelta(days=10))
     few = _list_queries(client, "/api/applications/")
     few_certs = _list_queries(client, "/api/certifications/")
     for _ in range(8):
         enterprise = make_enterprise("A")
-        services.create_application(enterprise=enterprise, tier="innovative_sme", year=YEAR, user=enterprise.owner)
+        applications.create_application(enterprise=enterprise, tier="innovative_sme", year=YEAR, user=enterprise.owner)
         certify(enterprise, "hidden_champion", timezone.localdate() - datetime.timedelta(days=10))
     assert _list_queries(client, "/api/applications/") == few <= 5
     assert _list_queries(client, "/api/certifications/") == few_certs <= 5
@@ -151,13 +152,13 @@ def test_list_query_count_does_not_grow_with_the_page(api_client, province):
 
 def test_detail_query_count_does_not_grow_with_the_history(api_client, enterprise_a, city):
     client = as_user(api_client, enterprise_a.owner)
-    app = services.create_application(enterprise=enterprise_a, tier="innovative_sme", year=YEAR,
+    app = applications.create_application(enterprise=enterprise_a, tier="innovative_sme", year=YEAR,
                                       user=enterprise_a.owner)
-    app = services.submit_application(app, user=enterprise_a.owner)
+    app = applications.submit_application(app, user=enterprise_a.owner)
     short = _list_queries(client, f"/api/applications/{app.pk}/")
     for _ in range(3):
-        services.decide(app, user=city, action="return", reason="more evidence")
-        services.submit_application(app, user=enterprise_a.owner)
+        applications.decide(app, user=city, action="return", reason="more evidence")
+        applications.submit_application(app, user=enterprise_a.owner)
     assert _list_queries(client, f"/api/applications/{app.pk}/") == short
 
 
@@ -205,10 +206,10 @@ def test_the_schema_documents_the_application_paths(api_client):
 def test_national_outcome_endpoint(api_client, county, city, province):
     enterprise = make_enterprise("A")
     certify(enterprise, "specialised_sme", timezone.localdate() - datetime.timedelta(days=300))
-    app = services.create_application(enterprise=enterprise, tier="little_giant", year=YEAR, user=enterprise.owner)
-    app = services.submit_application(app, user=enterprise.owner)
+    app = applications.create_application(enterprise=enterprise, tier="little_giant", year=YEAR, user=enterprise.owner)
+    app = applications.submit_application(app, user=enterprise.owner)
     for user in (county, city, province):
-        app = services.decide(app, user=user, action="approve")
+        app = applications.decide(app, user=user, action="approve")
     client = as_user(api_client, province)
     assert client.get(f"/api/applications/{app.pk}/").json()["available_actions"] == ["record_national_outcome"]
     response = client.post(f"/api/applications/{app.pk}/national-outcome/", {"outcome": "certified"}, format="json")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from registry import services
+from registry import applications
 from tests.factories import reviewer
 
 from .conftest import YEAR, make_enterprise
@@ -18,9 +18,9 @@ def test_city_reviewer_approves_in_the_admin(live_server, migration_data, page, 
     from playwright.sync_api import expect
 
     enterprise = make_enterprise("A")
-    app = services.create_application(enterprise=enterprise, tier="innovative_sme", year=YEAR,
+    app = applications.create_application(enterprise=enterprise, tier="innovative_sme", year=YEAR,
                                       user=enterprise.owner)
-    app = services.submit_application(app, user=enterprise.owner)
+    app = applications.submit_application(app, user=enterprise.owner)
     reviewer("city", "330100", username="city-browser")
 
     page.goto(f"{live_server.url}/admin/login/")

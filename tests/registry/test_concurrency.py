@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from registry import services
+from registry import applications, quotas
 from registry.models import Application, ApplicationEvent
 from tests.factories import reviewer
 
@@ -22,25 +22,25 @@ def test_concurrent_double_approval_approves_once(postgres_only, migration_data,
     enterprise = make_enterprise("A")
     first = reviewer("city", "330100", username="city-1")
     second = reviewer("city", "330100", username="city-2")
-    app = services.create_application(enterprise=enterprise, tier="innovative_sme", year=YEAR,
+    app = applications.create_application(enterprise=enterprise, tier="innovative_sme", year=YEAR,
                                       user=enterprise.owner)
-    app = services.submit_application(app, user=enterprise.owner)
+    app = applications.submit_application(app, user=enterprise.owner)
 
     # Hold each decision inside its transaction for a moment, so without the lock both would read city_review.
-    original = services._check_quota
+    original = quotas.check_quota
 
     def slow_quota_check(application):
         time.sleep(0.3)
         return original(application)
 
-    monkeypatch.setattr(services, "_check_quota", slow_quota_check)
+    monkeypatch.setattr(applications, "check_quota", slow_quota_check)
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
 
     def click(user):
         try:
             barrier.wait()
-            services.decide(Application.objects.get(pk=app.pk), user=user, action="approve", reason="ok")
+            applications.decide(Application.objects.get(pk=app.pk), user=user, action="approve", reason="ok")
             outcomes[user.username] = "approved"
         except (PermissionDenied, ValidationError) as exc:
             outcomes[user.username] = f"refused: {exc}"

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 
-from registry import services
+from registry import applications, evidence
 
 from .conftest import YEAR, make_enterprise
 
@@ -46,7 +46,7 @@ def upload(client, app_id, name, content, claim="financial_report"):
 
 @pytest.fixture
 def draft(enterprise_a):
-    return services.create_application(enterprise=enterprise_a, tier="innovative_sme", year=YEAR,
+    return applications.create_application(enterprise=enterprise_a, tier="innovative_sme", year=YEAR,
                                        user=enterprise_a.owner)
 
 
@@ -84,7 +84,7 @@ def test_files_are_checked_by_content_and_size(api_client, draft, enterprise_a, 
 def test_only_those_who_see_the_application_get_the_file(api_client, draft, enterprise_a, city, other_city):
     evidence = upload(client_for(api_client, enterprise_a.owner), draft.pk, "audit.pdf", PDF).json()
     path = f"/api/applications/{draft.pk}/evidence/{evidence['id']}/"
-    services.submit_application(draft, user=enterprise_a.owner)
+    applications.submit_application(draft, user=enterprise_a.owner)
     assert client_for(api_client, city).get(path).status_code == 200
     assert client_for(api_client, other_city).get(path).status_code == 404
     assert client_for(api_client, make_enterprise("A").owner).get(path).status_code == 404
@@ -94,15 +94,15 @@ def test_only_those_who_see_the_application_get_the_file(api_client, draft, ente
 
 def test_evidence_is_frozen_once_submitted_and_only_the_enterprise_adds_it(api_client, draft, enterprise_a, city):
     with pytest.raises(PermissionDenied):
-        services.add_evidence(draft, user=city, claim="award", uploaded_file=SimpleUploadedFile("a.pdf", PDF))
-    services.submit_application(draft, user=enterprise_a.owner)
+        evidence.add_evidence(draft, user=city, claim="award", uploaded_file=SimpleUploadedFile("a.pdf", PDF))
+    applications.submit_application(draft, user=enterprise_a.owner)
     response = upload(client_for(api_client, enterprise_a.owner), draft.pk, "late.pdf", PDF)
     assert response.status_code == 400 and "status" in response.json()["errors"]
 
 
 def test_reviewers_download_from_the_admin_session(client, api_client, draft, enterprise_a, city):
     evidence = upload(client_for(api_client, enterprise_a.owner), draft.pk, "audit.pdf", PDF).json()
-    services.submit_application(draft, user=enterprise_a.owner)
+    applications.submit_application(draft, user=enterprise_a.owner)
     client.force_login(city)
     page = client.get(f"/admin/registry/application/{draft.pk}/change/").content.decode()
     path = f"/api/applications/{draft.pk}/evidence/{evidence['id']}/"

@@ -9,27 +9,28 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from enterprises.audit import AuditEntry
+from core.audit import AuditEntry
 from enterprises.models import Enterprise
-from registry import services
+from evaluation.profiles import build_profile
+from registry import applications, certifications, evidence, notifications, quotas
 from registry.certifications import add_years
 from registry.eligibility import tier_options
 from registry.models import CertificationStatus, CityQuota, DemotionProposal, Notification
 from registry.workflow import available_actions
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory, certify
 
-from .conftest import YEAR, certify, make_enterprise
+from .conftest import YEAR, make_enterprise
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
 
 
 def new_app(enterprise, tier="innovative_sme", **kw):
-    return services.create_application(enterprise=enterprise, tier=tier, year=YEAR, user=enterprise.owner, **kw)
+    return applications.create_application(enterprise=enterprise, tier=tier, year=YEAR, user=enterprise.owner, **kw)
 
 
 def submitted(enterprise, tier="innovative_sme", **kw):
-    return services.submit_application(new_app(enterprise, tier, **kw), user=enterprise.owner)
+    return applications.submit_application(new_app(enterprise, tier, **kw), user=enterprise.owner)
 
 
 def statuses(app):
@@ -49,14 +50,14 @@ def test_innovative_sme_goes_city_province_publicity_then_certified(enterprise_a
     assert app.flagged is False and app.ruleset is not None and app.submitted_at is not None
     assert enterprise_a.assessments.filter(tier="innovative_sme", year=YEAR).exists()
 
-    services.decide(app, user=city, action="approve", reason="figures checked on site")
-    app = services.decide(app, user=province, action="approve")
+    applications.decide(app, user=city, action="approve", reason="figures checked on site")
+    app = applications.decide(app, user=province, action="approve")
     assert app.status == "publicity"
     assert app.publicity_ends_on == TODAY() + datetime.timedelta(days=5)
 
     with pytest.raises(ValidationError):
-        services.close_publicity(app, on=app.publicity_ends_on)  # the last day still belongs to publicity
-    app = services.close_publicity(app, on=app.publicity_ends_on + datetime.timedelta(days=1))
+        applications.close_publicity(app, on=app.publicity_ends_on)  # the last day still belongs to publicity
+    app = applications.close_publicity(app, on=app.publicity_ends_on + datetime.timedelta(days=1))
     assert app.status == "certified"
     cert = app.certification
     assert cert.tier == "innovative_sme" and cert.status == CertificationStatus.ACTIVE
@@ -83,7 +84,7 @@ def test_notifications_are_sent_after_commit_and_never_twice(enterprise_a, city,
                                                              django_capture_on_commit_callbacks):
     app = submitted(enterprise_a)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.decide(app, user=city, action="return", reason="audit report missing")
+        applications.decide(app, user=city, action="return", reason="audit report missing")
     assert mail.outbox == []  # nothing before commit
     for callback in callbacks:
         callback()
@@ -98,7 +99,7 @@ def test_specialised_sme_starts_at_county_review(city, county):
     certify(enterprise, "innovative_sme", TODAY() - datetime.timedelta(days=100))
     app = submitted(enterprise, "specialised_sme")
     assert app.status == "county_review"
-    app = services.decide(app, user=county, action="approve")
+    app = applications.decide(app, user=county, action="approve")
     assert app.status == "city_review"
 
 
@@ -109,15 +110,15 @@ def test_little_giant_is_recommended_then_the_national_outcome_is_recorded(count
     app = submitted(enterprise, "little_giant")
     assert app.flagged  # example A does not meet the little giant: reviewers still see it, flagged
     for reviewer_ in (county, city, province):
-        app = services.decide(app, user=reviewer_, action="approve")
+        app = applications.decide(app, user=reviewer_, action="approve")
     assert app.status == "recommended"
     assert available_actions(app, province) == ["record_national_outcome"]
     with pytest.raises(ValidationError) as exc:
-        services.record_national_outcome(app, user=province, outcome="rejected")
+        applications.record_national_outcome(app, user=province, outcome="rejected")
     assert "reason" in exc.value.message_dict
     with pytest.raises(PermissionDenied):
-        services.record_national_outcome(app, user=city, outcome="certified")
-    app = services.record_national_outcome(app, user=province, outcome="certified", reason="MIIT list 2026")
+        applications.record_national_outcome(app, user=city, outcome="certified")
+    app = applications.record_national_outcome(app, user=province, outcome="certified", reason="MIIT list 2026")
     assert app.status == "certified" and app.certification.tier == "little_giant"
     assert Enterprise.objects.get(pk=enterprise.pk).current_tier == "little_giant"
 
@@ -127,8 +128,8 @@ def test_national_rejection_is_recorded_with_its_reason(county, city, province):
     certify(enterprise, "specialised_sme", TODAY() - datetime.timedelta(days=300))
     app = submitted(enterprise, "single_champion")
     for reviewer_ in (county, city, province):
-        app = services.decide(app, user=reviewer_, action="approve")
-    app = services.record_national_outcome(app, user=province, outcome="rejected", reason="not global top 3")
+        app = applications.decide(app, user=reviewer_, action="approve")
+    app = applications.record_national_outcome(app, user=province, outcome="rejected", reason="not global top 3")
     assert app.status == "rejected" and app.events.last().reason == "not global top 3"
 
 
@@ -145,11 +146,11 @@ def test_a_failed_tier_may_be_submitted_but_is_flagged_with_unmet_rules():
 def test_return_then_resubmit_evaluates_again(enterprise_a, city):
     app = submitted(enterprise_a)
     with pytest.raises(ValidationError) as exc:
-        services.decide(app, user=city, action="return")
+        applications.decide(app, user=city, action="return")
     assert "reason" in exc.value.message_dict
-    app = services.decide(app, user=city, action="return", reason="please attach the audit report")
+    app = applications.decide(app, user=city, action="return", reason="please attach the audit report")
     assert app.status == "returned"
-    app = services.submit_application(app, user=enterprise_a.owner)
+    app = applications.submit_application(app, user=enterprise_a.owner)
     assert app.status == "city_review"
     assert [e.action for e in app.events.all()] == ["submit", "return", "resubmit"]
 
@@ -157,33 +158,33 @@ def test_return_then_resubmit_evaluates_again(enterprise_a, city):
 def test_reject_requires_a_reason_and_is_final(enterprise_a, city):
     app = submitted(enterprise_a)
     with pytest.raises(ValidationError):
-        services.decide(app, user=city, action="reject", reason="   ")
-    app = services.decide(app, user=city, action="reject", reason="data does not match the audit")
+        applications.decide(app, user=city, action="reject", reason="   ")
+    app = applications.decide(app, user=city, action="reject", reason="data does not match the audit")
     assert app.status == "rejected" and app.decided_at is not None
     with pytest.raises(ValidationError):
-        services.decide(app, user=city, action="approve")
+        applications.decide(app, user=city, action="approve")
     assert available_actions(app, city) == []
 
 
 def test_objection_during_publicity_returns_to_provincial_review(enterprise_a, city, province):
     app = submitted(enterprise_a)
-    services.decide(app, user=city, action="approve")
-    app = services.decide(app, user=province, action="approve")
+    applications.decide(app, user=city, action="approve")
+    app = applications.decide(app, user=province, action="approve")
     with pytest.raises(ValidationError):
-        services.decide(app, user=province, action="object")
-    app = services.decide(app, user=province, action="object", reason="a competitor disputes the patents")
+        applications.decide(app, user=province, action="object")
+    app = applications.decide(app, user=province, action="object", reason="a competitor disputes the patents")
     assert app.status == "provincial_review" and app.publicity_ends_on is None
-    assert services.close_due_publicity(on=TODAY() + datetime.timedelta(days=30)) == 0
+    assert applications.close_due_publicity(on=TODAY() + datetime.timedelta(days=30)) == 0
 
 
 def test_close_due_publicity_certifies_once_however_often_it_runs(enterprise_a, city, province):
     app = submitted(enterprise_a)
-    services.decide(app, user=city, action="approve")
-    services.decide(app, user=province, action="approve")
+    applications.decide(app, user=city, action="approve")
+    applications.decide(app, user=province, action="approve")
     later = TODAY() + datetime.timedelta(days=6)
-    assert services.close_due_publicity(on=TODAY()) == 0
-    assert services.close_due_publicity(on=later) == 1
-    assert services.close_due_publicity(on=later) == 0
+    assert applications.close_due_publicity(on=TODAY()) == 0
+    assert applications.close_due_publicity(on=later) == 1
+    assert applications.close_due_publicity(on=later) == 0
     app.refresh_from_db()
     assert app.status == "certified"
     assert enterprise_a.certifications.count() == 1
@@ -192,11 +193,11 @@ def test_close_due_publicity_certifies_once_however_often_it_runs(enterprise_a, 
 def test_withdraw(enterprise_a, city):
     app = submitted(enterprise_a)
     with pytest.raises(PermissionDenied):
-        services.withdraw(app, user=city)
-    app = services.withdraw(app, user=enterprise_a.owner, reason="we will apply next year")
+        applications.withdraw(app, user=city)
+    app = applications.withdraw(app, user=enterprise_a.owner, reason="we will apply next year")
     assert app.status == "withdrawn"
     with pytest.raises(ValidationError):
-        services.withdraw(app, user=enterprise_a.owner)
+        applications.withdraw(app, user=enterprise_a.owner)
     new_app(enterprise_a)  # the tier is free again
 
 
@@ -207,7 +208,7 @@ def test_a_reviewer_at_the_wrong_level_is_refused(enterprise_a, county, province
     app = submitted(enterprise_a)
     for wrong in (county, province):
         with pytest.raises(PermissionDenied, match="level"):
-            services.decide(app, user=wrong, action="approve")
+            applications.decide(app, user=wrong, action="approve")
     app.refresh_from_db()
     assert app.status == "city_review"
 
@@ -215,7 +216,7 @@ def test_a_reviewer_at_the_wrong_level_is_refused(enterprise_a, county, province
 def test_a_reviewer_of_another_region_is_refused(enterprise_a, other_city):
     app = submitted(enterprise_a)
     with pytest.raises(PermissionDenied, match="region"):
-        services.decide(app, user=other_city, action="approve")
+        applications.decide(app, user=other_city, action="approve")
     assert available_actions(app, other_city) == []
 
 
@@ -223,26 +224,26 @@ def test_a_reviewer_who_is_a_member_cannot_act_on_their_enterprise(enterprise_a,
     MembershipFactory(user=city, enterprise=enterprise_a, role="member")
     app = submitted(enterprise_a)
     with pytest.raises(PermissionDenied, match="member"):
-        services.decide(app, user=city, action="approve")
+        applications.decide(app, user=city, action="approve")
 
 
 def test_enterprise_users_cannot_decide_and_reviewers_cannot_submit(enterprise_a, city):
     app = new_app(enterprise_a)
     with pytest.raises(PermissionDenied):
-        services.submit_application(app, user=city)
-    app = services.submit_application(app, user=enterprise_a.owner)
+        applications.submit_application(app, user=city)
+    app = applications.submit_application(app, user=enterprise_a.owner)
     with pytest.raises(PermissionDenied):
-        services.decide(app, user=enterprise_a.owner, action="approve")
+        applications.decide(app, user=enterprise_a.owner, action="approve")
     stranger = UserFactory()
     with pytest.raises(PermissionDenied):
-        services.create_application(enterprise=enterprise_a, tier="specialised_sme", year=YEAR, user=stranger)
+        applications.create_application(enterprise=enterprise_a, tier="specialised_sme", year=YEAR, user=stranger)
 
 
 def test_a_superuser_may_act_at_every_stage(enterprise_a):
     admin = UserFactory(username="root", is_superuser=True, is_staff=True)
     app = submitted(enterprise_a)
-    app = services.decide(app, user=admin, action="approve")
-    app = services.decide(app, user=admin, action="approve")
+    app = applications.decide(app, user=admin, action="approve")
+    app = applications.decide(app, user=admin, action="approve")
     assert app.status == "publicity"
     assert app.events.last().actor_role == "superuser"
 
@@ -250,7 +251,7 @@ def test_a_superuser_may_act_at_every_stage(enterprise_a):
 def test_unknown_actions_are_refused_naming_the_field(enterprise_a, city):
     app = submitted(enterprise_a)
     with pytest.raises(ValidationError) as exc:
-        services.decide(app, user=city, action="promote")
+        applications.decide(app, user=city, action="promote")
     assert "action" in exc.value.message_dict
 
 
@@ -306,9 +307,9 @@ def test_city_quota_stops_the_city_reviewer_but_not_re_reviews(city):
     CityQuota.objects.create(city_id="330100", tier="innovative_sme", year=TODAY().year, quota=1)
     first = submitted(make_enterprise("A"))
     second = submitted(make_enterprise("A", region="330102"))
-    services.decide(first, user=city, action="approve")
+    applications.decide(first, user=city, action="approve")
     with pytest.raises(ValidationError, match="quota"):
-        services.decide(second, user=city, action="approve")
+        applications.decide(second, user=city, action="approve")
     second.refresh_from_db()
     assert second.status == "city_review"
     # A re-review does not count against the quota.
@@ -316,17 +317,17 @@ def test_city_quota_stops_the_city_reviewer_but_not_re_reviews(city):
     certify(holder, "innovative_sme", add_years(TODAY(), -3) + datetime.timedelta(days=30))
     rereview = submitted(holder)
     assert rereview.kind == "rereview"
-    assert services.decide(rereview, user=city, action="approve").status == "provincial_review"
+    assert applications.decide(rereview, user=city, action="approve").status == "provincial_review"
 
 
 def test_set_city_quota_is_for_provincial_reviewers(city, province):
     with pytest.raises(PermissionDenied):
-        services.set_city_quota(city="330100", tier="innovative_sme", year=2026, quota=5, user=city)
-    quota = services.set_city_quota(city="330100", tier="innovative_sme", year=2026, quota=5, user=province)
-    again = services.set_city_quota(city="330100", tier="innovative_sme", year=2026, quota=7, user=province)
+        quotas.set_city_quota(city="330100", tier="innovative_sme", year=2026, quota=5, user=city)
+    quota = quotas.set_city_quota(city="330100", tier="innovative_sme", year=2026, quota=5, user=province)
+    again = quotas.set_city_quota(city="330100", tier="innovative_sme", year=2026, quota=7, user=province)
     assert quota.pk == again.pk and again.quota == 7
     with pytest.raises(ValidationError):
-        services.set_city_quota(city="330106", tier="innovative_sme", year=2026, quota=5, user=province)
+        quotas.set_city_quota(city="330106", tier="innovative_sme", year=2026, quota=5, user=province)
 
 
 # --- re-review ------------------------------------------------------------------------------------------
@@ -342,12 +343,12 @@ def test_rereview_opens_six_months_before_expiry_and_extends_from_expiry(city, p
     cert = certify(enterprise, "innovative_sme", granted)
     app = new_app(enterprise)
     assert app.kind == "rereview" and app.certification == cert
-    app = services.submit_application(app, user=enterprise.owner)
-    services.decide(app, user=city, action="approve")
-    services.decide(app, user=province, action="approve")
+    app = applications.submit_application(app, user=enterprise.owner)
+    applications.decide(app, user=city, action="approve")
+    applications.decide(app, user=province, action="approve")
     # Under review the certification stays valid.
-    assert "innovative_sme" in enterprise.profile(YEAR)["held_tiers"]
-    app = services.close_publicity(app, on=TODAY() + datetime.timedelta(days=6))
+    assert "innovative_sme" in build_profile(enterprise, YEAR)["held_tiers"]
+    app = applications.close_publicity(app, on=TODAY() + datetime.timedelta(days=6))
     cert.refresh_from_db()
     assert app.certification == cert
     assert cert.expires_on == add_years(add_years(granted, 3), 3)
@@ -362,11 +363,11 @@ def test_revocation_for_fraud_bars_new_applications_for_three_years(city, provin
     enterprise = make_enterprise("A")
     cert = certify(enterprise, "innovative_sme", TODAY() - datetime.timedelta(days=100))
     with pytest.raises(PermissionDenied):
-        services.revoke_certification(cert, user=city, cause="data_fraud", reason="falsified audit")
+        certifications.revoke_certification(cert, user=city, cause="data_fraud", reason="falsified audit")
     with pytest.raises(ValidationError):
-        services.revoke_certification(cert, user=province, cause="data_fraud", reason="")
+        certifications.revoke_certification(cert, user=province, cause="data_fraud", reason="")
     with django_capture_on_commit_callbacks(execute=True):
-        cert = services.revoke_certification(cert, user=province, cause="data_fraud", reason="falsified audit")
+        cert = certifications.revoke_certification(cert, user=province, cause="data_fraud", reason="falsified audit")
     enterprise.refresh_from_db()
     assert cert.status == "revoked" and cert.revocation_reason == "falsified audit"
     assert enterprise.banned_until == add_years(TODAY(), 3)
@@ -380,7 +381,7 @@ def test_revocation_for_fraud_bars_new_applications_for_three_years(city, provin
 def test_revocation_for_other_causes_does_not_bar(province):
     enterprise = make_enterprise("A")
     cert = certify(enterprise, "innovative_sme", TODAY() - datetime.timedelta(days=100))
-    services.revoke_certification(cert, user=province, cause="not_sme", reason="grew into a large enterprise")
+    certifications.revoke_certification(cert, user=province, cause="not_sme", reason="grew into a large enterprise")
     enterprise.refresh_from_db()
     assert enterprise.banned_until is None
     new_app(enterprise)
@@ -392,32 +393,32 @@ def test_demotion_proposals_are_accepted_or_dismissed_by_provincial_reviewers(ci
     proposal = DemotionProposal.objects.create(enterprise=enterprise, certification=cert, tier=cert.tier,
                                                year=YEAR, unmet=[])
     with pytest.raises(PermissionDenied):
-        services.decide_demotion(proposal, user=city, accept=True, reason="x")
-    services.decide_demotion(proposal, user=province, accept=True, reason="growth fell below the bar")
+        certifications.decide_demotion(proposal, user=city, accept=True, reason="x")
+    certifications.decide_demotion(proposal, user=province, accept=True, reason="growth fell below the bar")
     cert.refresh_from_db()
     assert (cert.status, cert.revocation_cause) == ("revoked", "demotion")
     second = DemotionProposal.objects.create(enterprise=enterprise, certification=cert, tier=cert.tier, year=YEAR)
-    second = services.decide_demotion(second, user=province, accept=False, reason="one-off loss")
+    second = certifications.decide_demotion(second, user=province, accept=False, reason="one-off loss")
     assert second.status == "dismissed"
 
 
 
 def test_claims_without_evidence_follow_what_the_assessment_credited():
     a = submitted(make_enterprise("A"))
-    assert services.missing_claims(a) == ["financial_report", "ip_certificate"]
+    assert evidence.missing_claims(a) == ["financial_report", "ip_certificate"]
     c = submitted(make_enterprise("C"))  # qualifies directly through equity financing
-    assert "equity_financing" in services.missing_claims(c)
+    assert "equity_financing" in evidence.missing_claims(c)
 
 
 def test_a_lost_follow_up_is_finished_by_the_sweep_without_repeating_sent_mail(enterprise_a, city):
     app = submitted(enterprise_a)  # on-commit callbacks never ran: as if the process died after commit
-    services.decide(app, user=city, action="return", reason="missing audit report")
+    applications.decide(app, user=city, action="return", reason="missing audit report")
     app.refresh_from_db()
     assert app.followup_done is False and mail.outbox == []
-    assert services.finish_followups() == 1
+    assert notifications.finish_followups() == 1
     assert len(mail.outbox) == 2  # the submission and the return
     app.refresh_from_db()
     assert app.followup_done is True
-    services.finish_followups()
-    services.notify_event(app.events.last().pk)
+    notifications.finish_followups()
+    notifications.notify_event(app.events.last().pk)
     assert len(mail.outbox) == 2

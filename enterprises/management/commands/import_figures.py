@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from enterprises.audit import AuditedCommand, acting_as
+from core.audit import AuditedCommand, acting_as
 from enterprises.importer import import_file
 
 

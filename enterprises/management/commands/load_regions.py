@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from enterprises.audit import AuditedCommand
+from core.audit import AuditedCommand
 from enterprises.regions import BUNDLED_CSV, RegionFileError, load_regions
 
 

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
-from enterprises.audit import AuditedCommand
-from evaluation import rescore
+from core.audit import AuditedCommand
+from evaluation import rescore, tasks
 from evaluation.models import RescoreJob, RescoreScope, RescoreStatus
 
 
@@ -34,7 +34,7 @@ class Command(AuditedCommand):
             if options["sync"] or settings.CELERY_TASK_ALWAYS_EAGER:
                 job = self._run_inline(job)
             else:
-                rescore.resume_job(job.pk)
+                tasks.resume_job(job.pk)
                 job = self._follow(job, options)
             self._report(job)
             return
@@ -53,7 +53,7 @@ class Command(AuditedCommand):
         kwargs = {"scope": scope, "value": value, "ruleset": options["ruleset"], "year": options["year"],
                   "label": "command:rescore", "chunk_size": options["chunk_size"]}
         try:
-            job = rescore.plan_job(**kwargs) if inline else rescore.start_job(**kwargs)
+            job = rescore.plan_job(**kwargs) if inline else tasks.start_job(**kwargs)
         except rescore.RescoreRequestError as exc:
             raise CommandError(f"--{exc.field}: {exc.message}")
         self.stdout.write(_("Re-score job #%(id)s: %(total)s enterprises, %(scope)s, %(ruleset)s, figures of %(year)s.")

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from enterprises.audit import AuditedCommand
+from core.audit import AuditedCommand
 from evaluation.schedule import DEFAULT_SCHEDULE, install_default_schedule
 
 

@@ -14,7 +14,10 @@ from django.db import connection, transaction
 from django.db.models import Max
 from stdnum.cn import uscc as uscc_check
 
-from .models import Declaration, Enterprise, FinancialYear
+from enterprises.models import Declaration, Enterprise, FinancialYear
+from evaluation.models import Assessment, RescoreError
+
+from .models import Certification, DemotionProposal, Notification
 
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 REGIONS = ("330106", "330102", "330108", "330203", "330205", "330302", "330402", "330502", "330602", "330702")
@@ -86,8 +89,6 @@ def seed_enterprises(count: int, year: int, *, prefix: str = "BENCH", seed: int 
 
 def delete_seeded(prefix: str = "BENCH") -> int:
     """Remove seeded enterprises and everything hanging off them, without per-row signals (fast)."""
-    from evaluation.models import Assessment, RescoreError
-    from registry.models import Certification, DemotionProposal, Notification
 
     ids = list(Enterprise.objects.filter(name__startswith=f"{prefix}-").values_list("pk", flat=True))
     using = connection.alias

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .uscc import make_uscc
+from enterprises.uscc import make_uscc
 
 # Share of each archetype in the generated population (the rest fall short of every tier).
 ARCHETYPES: list[tuple[str, float]] = [

@@ -14,8 +14,8 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from enterprises import demo
-from enterprises.audit import AuditAction, AuditedCommand, build_entry, record_many
+from core.audit import AuditAction, AuditedCommand, build_entry, record_many
+from core.roles import LEVEL_GROUPS, REGISTRY_STAFF
 from enterprises.models import (
     Declaration,
     Enterprise,
@@ -24,7 +24,15 @@ from enterprises.models import (
     Region,
     ReviewerProfile,
 )
-from enterprises.roles import LEVEL_GROUPS, REGISTRY_STAFF
+from evaluation import engine
+from evaluation.engine import TIER_CODES, size_class
+from evaluation.models import canonical_digest
+from evaluation.profiles import build_profiles
+from evaluation.services import Evaluated, store_assessments
+from evaluation.versions import compiled, get_ruleset_version
+from registry import demo
+from registry.certifications import add_years, refresh_current_tier
+from registry.models import Certification
 
 DEMO_PASSWORD = "Tier-Demo-2025"
 ACCOUNTS = [
@@ -68,8 +76,6 @@ class Command(AuditedCommand):
 
     @transaction.atomic
     def seed(self, count: int, seed: int, year: int, counties: list[str]) -> int:
-        from evaluation.engine import size_class
-
         generated = list(demo.generate(count, seed, year, counties))
         existing = set(Enterprise.objects.filter(uscc__in=[g.uscc for g in generated]).values_list("uscc", flat=True))
         fresh = [g for g in generated if g.uscc not in existing]
@@ -100,14 +106,6 @@ class Command(AuditedCommand):
         return len(enterprises)
 
     def assess_and_certify(self, year: int, seed: int) -> None:
-        from enterprises.profiles import build_profiles
-        from evaluation import engine
-        from evaluation.engine import TIER_CODES
-        from evaluation.models import canonical_digest
-        from evaluation.services import Evaluated, compiled, get_ruleset_version, store_assessments
-        from registry.certifications import add_years, refresh_current_tier
-        from registry.models import Certification
-
         version = get_ruleset_version()
         ruleset = compiled(version)
         rng = random.Random(seed)

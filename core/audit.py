@@ -155,6 +155,8 @@ class AuditEntry(models.Model):
     objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
+        # The table keeps the name it had when the audit trail lived in the enterprises app.
+        db_table = "enterprises_auditentry"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["content_type", "object_id"])]
         verbose_name = _("audit entry")

@@ -5,17 +5,18 @@ import sys
 import time
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from enterprises.audit import AuditedCommand
-from enterprises.bulk_seed import delete_seeded, seed_enterprises
+from core.audit import AuditedCommand
 from enterprises.models import Declaration, Enterprise, FinancialYear
-from evaluation import rescore, workers
+from evaluation import rescore, tasks, workers
 from evaluation.models import Assessment, ProfileSnapshot, RescoreJob, RescoreStatus
+from registry.bulk_seed import delete_seeded, seed_enterprises
 
 PREFIX = "BENCH"
 
@@ -56,10 +57,9 @@ class Command(AuditedCommand):
         log = None
         try:
             if broker:
-                from config.celery import app
-
                 # Stop our workers even when the benchmark itself is stopped (SIGTERM would skip ``finally``).
                 signal.signal(signal.SIGTERM, lambda *args: sys.exit(143))
+                app = current_app
                 app.control.purge()
                 log = open(options["worker_log"], "ab") if options["worker_log"] else None  # noqa: SIM115
                 procs = [workers.start_worker(f"bench{i + 1}-{os.getpid()}", {}, log=log,
@@ -112,7 +112,7 @@ class Command(AuditedCommand):
         if not procs:
             job = rescore.run_job_inline(job)
         else:
-            rescore.dispatch_job(job.pk)
+            tasks.dispatch_job(job.pk)
             progress, progressed_at = -1, time.monotonic()
             while True:
                 job.refresh_from_db()

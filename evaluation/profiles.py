@@ -1,0 +1,318 @@
+"""The one profile loader: the evaluation profile (profile.md) from stored data, in two shapes.
+
+- ``build_profile`` / ``build_profiles``: the profile as profile.md writes it (a dict), for one enterprise or a
+  chunk with a constant number of queries (the API, the portal, submission, simulations, the demo).
+- ``profile_values``: the same profile as the engine's value tuples, read as plain rows without a dict or model
+  instance in between (``engine.profile_from_values``), for re-scoring, where the reads are the hot path.
+
+Both read the same tables the same way: the declaration of ``year``, the financial rows of year-2..year (a year
+without one is all nulls, so each rule that needs it is unmet and named), last year's platform score, and the
+tiers the enterprise holds as the registry keeps them on the enterprise (``Enterprise.held_tiers``). The tests
+of this module hold the two shapes to the same profile.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import F, Value
+from django.db.models.functions import NullIf
+from django.utils.translation import gettext as _
+
+from core.lookups import AnyOf
+from enterprises.models import DECLARATION_GROUPS, Declaration, Enterprise, FinancialYear
+
+from . import engine
+
+
+class ProfileUnavailable(ValueError):
+    """The stored data cannot make a profile for that year (e.g. no declaration). Names the missing part."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def _number(value: Decimal | None) -> Any:
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else value
+
+
+def declaration_dict(d: Declaration) -> dict[str, Any]:
+    """The non-financial part of a profile, from a declaration row."""
+    return {
+        "employees": d.employees,
+        "rd_staff": d.rd_staff,
+        "ip": {
+            "class_i": d.ip_class_i,
+            "class_i_self_developed": d.ip_class_i_self_developed,
+            "class_i_high_value": d.ip_class_i_high_value,
+            "class_i_applied": d.ip_class_i_applied,
+            "class_ii": d.ip_class_ii,
+            "invention_patents_applied": d.invention_patents_applied,
+        },
+        "market": {
+            "niche_years": d.niche_years,
+            "field_years": d.field_years,
+            "new_product": d.new_product,
+            "main_products": d.main_products,
+            "national_share_pct": _number(d.national_share_pct),
+            "national_rank": d.national_rank,
+            "global_rank": d.global_rank,
+        },
+        "product_field": {
+            "strategic_emerging": d.strategic_emerging,
+            "six_basics": d.six_basics,
+            "key_chain_results": d.key_chain_results,
+            "chain_role": d.chain_role,
+            "key_field": d.key_field,
+        },
+        "digital_level": d.digital_level,
+        "quality": {
+            "quality_award": d.quality_award,
+            "management_certified": d.management_certified,
+            "own_brand": d.own_brand,
+            "standards": d.standards,
+            "international_cert": d.international_cert,
+        },
+        "it_system": d.it_system,
+        "rd_institution": d.rd_institution,
+        "local_feature_score": d.local_feature_score,
+        "awards": {
+            "national_sci_rank": d.national_sci_rank,
+            "provincial_sci_rank": d.provincial_sci_rank,
+            "chuangke": d.chuangke or None,
+        },
+        "honours": {
+            "high_tech_enterprise": d.high_tech_enterprise,
+            "innovation_demo": d.innovation_demo,
+            "ip_advantage": d.ip_advantage,
+        },
+        "equity_financing": {
+            "last_2y": _number(d.equity_financing_2y),
+            "last_3y": _number(d.equity_financing_3y),
+        },
+        "credit_ok": d.credit_ok,
+        "compliance": {
+            "abnormal_operations_list": d.abnormal_operations_list,
+            "seriously_dishonest": d.seriously_dishonest,
+            "restricted_products": d.restricted_products,
+            "major_accident_3y": d.major_accident_3y,
+            "tax_evasion_3y": d.tax_evasion_3y,
+            "data_fraud_3y": d.data_fraud_3y,
+        },
+        "single_champion": {
+            "intl_advanced_tech": d.sc_intl_advanced_tech,
+            "energy_advanced": d.sc_energy_advanced,
+            "core_ip": d.sc_core_ip,
+            "profit_above_industry": d.sc_profit_above_industry,
+            "niche_product_share_pct": _number(d.sc_niche_product_share_pct),
+        },
+        "platform_score": _number(d.platform_score),
+    }
+
+
+
+
+def financial_dict(f: FinancialYear) -> dict[str, Any]:
+    return {"year": f.year, **{name: _number(getattr(f, name)) for name in FinancialYear.PROFILE_FIELDS}}
+
+
+def assemble(
+    enterprise: Enterprise,
+    year: int,
+    declaration: Declaration | None,
+    financials: Iterable[FinancialYear],
+    held_tiers: Iterable[str],
+    previous_platform_score: Decimal | None = None,
+) -> dict[str, Any]:
+    """The profile from already-loaded rows. Financial rows outside year-2..year are ignored.
+
+    A year with no stored financial row (a young enterprise, or figures not yet entered) is given with every
+    figure null, so each rule that needs it is unmet with a message naming the missing figure, rather than the
+    whole evaluation failing.
+    """
+    if declaration is None:
+        raise ProfileUnavailable("declarations", _("no declaration for %(year)s") % {"year": year})
+    stored = {f.year: financial_dict(f) for f in financials if year - 2 <= f.year <= year}
+    rows = [stored.get(y) or {"year": y, **dict.fromkeys(FinancialYear.PROFILE_FIELDS)}
+            for y in (year, year - 1, year - 2)]
+    return {
+        "enterprise": {
+            "uscc": enterprise.uscc,
+            "name": enterprise.name,
+            "region_code": enterprise.region_id,
+            "sector": enterprise.sector,
+            "established_year": enterprise.established_year,
+        },
+        "year": year,
+        **{k: v for k, v in declaration_dict(declaration).items() if k in ("employees", "rd_staff")},
+        "financials": rows,
+        **{k: v for k, v in declaration_dict(declaration).items() if k not in ("employees", "rd_staff")},
+        "platform_score_previous": _number(previous_platform_score),
+        "held_tiers": sorted(set(held_tiers)),
+    }
+
+
+
+def build_profile(enterprise: Enterprise, year: int) -> dict[str, Any]:
+    """The profile of ``enterprise`` for ``year``: its declaration, the financials of year-2..year, held tiers."""
+    return build_profiles([enterprise], year, strict=True)[enterprise.pk]
+
+
+def build_profiles(
+    enterprises: Iterable[Enterprise], year: int, *, strict: bool = False
+) -> dict[int, dict[str, Any] | ProfileUnavailable]:
+    """Profiles of many enterprises for ``year`` with three queries whatever their number.
+
+    An enterprise whose profile cannot be made maps to its ``ProfileUnavailable`` (or, with ``strict``, raises).
+    """
+    enterprises = list(enterprises)
+    ids = [e.pk for e in enterprises]
+    declarations: dict[int, Declaration] = {}
+    previous_scores: dict[int, Decimal | None] = {}
+    for d in Declaration.objects.filter(enterprise_id__in=ids, year__in=(year, year - 1)):
+        if d.year == year:
+            declarations[d.enterprise_id] = d
+        else:
+            previous_scores[d.enterprise_id] = d.platform_score
+    # Read now, not from the instances given: the registry may have changed them since they were loaded.
+    held = {pk: Enterprise.held_tiers_codes(text)
+            for pk, text in Enterprise.objects.filter(pk__in=ids).values_list("pk", "held_tiers")}
+    financials: dict[int, list[FinancialYear]] = defaultdict(list)
+    for f in FinancialYear.objects.filter(enterprise_id__in=ids, year__gte=year - 2, year__lte=year):
+        financials[f.enterprise_id].append(f)
+    out: dict[int, dict[str, Any] | ProfileUnavailable] = {}
+    for e in enterprises:
+        try:
+            out[e.pk] = assemble(e, year, declarations.get(e.pk), financials[e.pk], held.get(e.pk, ()),
+                                 previous_scores.get(e.pk))
+        except ProfileUnavailable as exc:
+            if strict:
+                raise
+            out[e.pk] = exc
+    return out
+
+
+# --- The values shape (re-scoring) ---------------------------------------------------------------------
+
+# The id, the engine's ``ENTERPRISE_VALUE_FIELDS``, then the tiers held (stored text, see ``Enterprise.held_tiers``).
+ENTERPRISE_FIELDS = ("id", "uscc", "name", "region_id", "sector", "established_year", "held_tiers")
+HELD_TIERS = ENTERPRISE_FIELDS.index("held_tiers")
+
+def enterprise_rows(ids: list[int]) -> list[tuple]:
+    """The ``ENTERPRISE_FIELDS`` rows of ``ids``, in id order (one query; re-scoring reads them with its lock)."""
+    return list(Enterprise.objects.filter(AnyOf(F("pk"), ids)).order_by("pk").values_list(*ENTERPRISE_FIELDS))
+
+
+def profile_values(enterprises: list[tuple], year: int) -> dict[int, tuple | None]:
+    """Each enterprise's ``engine.profile_from_values`` arguments, read with three queries (``None`` when it
+    has no declaration for ``year``). ``enterprises`` are ``ENTERPRISE_FIELDS`` rows. Gives the same profile as
+    ``build_profile``: a fiscal year without a stored financial row is all nulls."""
+    ids = [row[0] for row in enterprises]
+    declarations, previous_scores, financials = load_values(ids, year)
+    missing = {y: (y, *([None] * len(engine.FINANCIAL_VALUE_FIELDS))) for y in (year, year - 1, year - 2)}
+    out: dict[int, tuple | None] = {}
+    for row in enterprises:
+        pk = row[0]
+        declaration = declarations.get(pk)
+        if declaration is None:
+            out[pk] = None
+            continue
+        by_year = financials.get(pk, {})
+        figures = (by_year.get(year) or missing[year], by_year.get(year - 1) or missing[year - 1],
+                   by_year.get(year - 2) or missing[year - 2])
+        out[pk] = (row[1:HELD_TIERS], year, declaration, figures, previous_scores.get(pk),
+                   Enterprise.held_tiers_codes(row[HELD_TIERS]))
+    return out
+
+
+def _declaration_columns() -> list[Any]:
+    """The declaration columns in ``engine.DECLARATION_VALUE_FIELDS`` order (an empty 创客中国 result is null)."""
+    columns: list[Any] = []
+    for section, key in engine.DECLARATION_VALUE_FIELDS:
+        column = DECLARATION_GROUPS[section][key] if key else section
+        columns.append(NullIf(F(column), Value("")) if column == "chuangke" else F(column))
+    return columns
+
+
+def load_values(ids: list[int], year: int) -> tuple[dict[int, tuple], dict[int, Any], dict[int, dict[int, tuple]]]:
+    """The chunk's profile values with three queries and no model instances: declarations (in
+    ``engine.DECLARATION_VALUE_FIELDS`` order), last year's platform scores and financial rows by year (``(year,
+    *engine.FINANCIAL_VALUE_FIELDS)``). The same data ``build_profiles`` assembles."""
+    if connection.vendor == "postgresql":
+        return _load_values_postgres(ids, year)
+    columns = _declaration_columns()
+    names = [f"v{i}" for i in range(len(columns))]
+    declarations = {
+        row[0]: row[1:]
+        for row in Declaration.objects.filter(AnyOf(F("enterprise_id"), ids), year=year).order_by()
+        .annotate(**dict(zip(names, columns, strict=True))).values_list("enterprise_id", *names)
+    }
+    previous_scores = dict(Declaration.objects.filter(
+        AnyOf(F("enterprise_id"), ids), year=year - 1, platform_score__isnull=False
+    ).order_by().values_list("enterprise_id", "platform_score"))
+    financials: dict[int, dict[int, tuple]] = defaultdict(dict)
+    for row in FinancialYear.objects.filter(
+        AnyOf(F("enterprise_id"), ids), year__gte=year - 2, year__lte=year
+    ).order_by().values_list("enterprise_id", "year", *engine.FINANCIAL_VALUE_FIELDS):
+        financials[row[0]][row[1]] = row[1:]
+    return declarations, previous_scores, financials
+
+def _load_values_postgres(
+    ids: list[int], year: int
+) -> tuple[dict[int, tuple], dict[int, Any], dict[int, dict[int, tuple]]]:
+    """``load_values`` in plain SQL (booleans and integers as psycopg reads them, figures as text)."""
+    from psycopg.types.string import TextLoader
+
+    declaration_table = Declaration._meta.db_table
+    columns = []
+    for section, key in engine.DECLARATION_VALUE_FIELDS:
+        column = DECLARATION_GROUPS[section][key] if key else section
+        columns.append("NULLIF(chuangke, '')" if column == "chuangke" else column)
+    with connection.cursor() as cursor:
+        # Numbers stay text here: most of a re-score only hashes them (``input_digest``), and building a Decimal
+        # per figure costs more than the query. ``typed_values`` converts the few that are evaluated.
+        cursor.cursor.adapters.register_loader("numeric", TextLoader)
+        cursor.execute(f"SELECT enterprise_id, {', '.join(columns)} FROM {declaration_table}"
+                       " WHERE enterprise_id = ANY(%s) AND year = %s", [ids, year])
+        declarations = {row[0]: row[1:] for row in cursor.fetchall()}
+        cursor.execute(f"SELECT enterprise_id, platform_score FROM {declaration_table}"
+                       " WHERE enterprise_id = ANY(%s) AND year = %s AND platform_score IS NOT NULL", [ids, year - 1])
+        previous_scores = dict(cursor.fetchall())
+        cursor.execute(f"SELECT enterprise_id, year, {', '.join(engine.FINANCIAL_VALUE_FIELDS)}"
+                       f" FROM {FinancialYear._meta.db_table}"
+                       " WHERE enterprise_id = ANY(%s) AND year BETWEEN %s AND %s", [ids, year - 2, year])
+        financials: dict[int, dict[int, tuple]] = defaultdict(dict)
+        for row in cursor.fetchall():
+            financials[row[0]][row[1]] = row[1:]
+    return declarations, previous_scores, financials
+
+def _decimal_positions() -> tuple[int, ...]:
+    positions = []
+    for index, (section, key) in enumerate(engine.DECLARATION_VALUE_FIELDS):
+        column = DECLARATION_GROUPS[section][key] if key else section
+        if Declaration._meta.get_field(column).get_internal_type() == "DecimalField":
+            positions.append(index)
+    return tuple(positions)
+
+_DECLARATION_DECIMALS = _decimal_positions()
+
+def _decimal(value: Any) -> Any:
+    return Decimal(value) if value.__class__ is str else value
+
+def typed_values(inputs: tuple) -> tuple:
+    """``profile_values`` output with every figure as a Decimal (PostgreSQL reads them as text), ready for
+    ``engine.profile_from_values``."""
+    identity, year, declaration, figures, previous, held = inputs
+    declaration = list(declaration)
+    for index in _DECLARATION_DECIMALS:
+        declaration[index] = _decimal(declaration[index])
+    figures = tuple((row[0], *[_decimal(v) for v in row[1:]]) for row in figures)
+    return identity, year, tuple(declaration), figures, _decimal(previous), held
