@@ -24,7 +24,7 @@ from django.db.models.functions import NullIf
 from django.utils.translation import gettext as _
 
 from core.lookups import AnyOf
-from enterprises.models import DECLARATION_GROUPS, Declaration, Enterprise, FinancialYear
+from enterprises.models import DECLARATION_GROUPS, DECLARATION_SCALARS, Declaration, Enterprise, FinancialYear
 
 from . import engine
 
@@ -38,84 +38,21 @@ class ProfileUnavailable(ValueError):
         self.message = message
 
 
-def _number(value: Decimal | None) -> Any:
-    if value is None:
-        return None
+def _number(value: Any) -> Any:
+    """A stored amount as profile.md writes it (a whole amount as an integer); other values as they are."""
+    if value.__class__ is not Decimal:
+        return value
     return int(value) if value == value.to_integral_value() else value
 
 
 def declaration_dict(d: Declaration) -> dict[str, Any]:
-    """The non-financial part of a profile, from a declaration row."""
-    return {
-        "employees": d.employees,
-        "rd_staff": d.rd_staff,
-        "ip": {
-            "class_i": d.ip_class_i,
-            "class_i_self_developed": d.ip_class_i_self_developed,
-            "class_i_high_value": d.ip_class_i_high_value,
-            "class_i_applied": d.ip_class_i_applied,
-            "class_ii": d.ip_class_ii,
-            "invention_patents_applied": d.invention_patents_applied,
-        },
-        "market": {
-            "niche_years": d.niche_years,
-            "field_years": d.field_years,
-            "new_product": d.new_product,
-            "main_products": d.main_products,
-            "national_share_pct": _number(d.national_share_pct),
-            "national_rank": d.national_rank,
-            "global_rank": d.global_rank,
-        },
-        "product_field": {
-            "strategic_emerging": d.strategic_emerging,
-            "six_basics": d.six_basics,
-            "key_chain_results": d.key_chain_results,
-            "chain_role": d.chain_role,
-            "key_field": d.key_field,
-        },
-        "digital_level": d.digital_level,
-        "quality": {
-            "quality_award": d.quality_award,
-            "management_certified": d.management_certified,
-            "own_brand": d.own_brand,
-            "standards": d.standards,
-            "international_cert": d.international_cert,
-        },
-        "it_system": d.it_system,
-        "rd_institution": d.rd_institution,
-        "local_feature_score": d.local_feature_score,
-        "awards": {
-            "national_sci_rank": d.national_sci_rank,
-            "provincial_sci_rank": d.provincial_sci_rank,
-            "chuangke": d.chuangke or None,
-        },
-        "honours": {
-            "high_tech_enterprise": d.high_tech_enterprise,
-            "innovation_demo": d.innovation_demo,
-            "ip_advantage": d.ip_advantage,
-        },
-        "equity_financing": {
-            "last_2y": _number(d.equity_financing_2y),
-            "last_3y": _number(d.equity_financing_3y),
-        },
-        "credit_ok": d.credit_ok,
-        "compliance": {
-            "abnormal_operations_list": d.abnormal_operations_list,
-            "seriously_dishonest": d.seriously_dishonest,
-            "restricted_products": d.restricted_products,
-            "major_accident_3y": d.major_accident_3y,
-            "tax_evasion_3y": d.tax_evasion_3y,
-            "data_fraud_3y": d.data_fraud_3y,
-        },
-        "single_champion": {
-            "intl_advanced_tech": d.sc_intl_advanced_tech,
-            "energy_advanced": d.sc_energy_advanced,
-            "core_ip": d.sc_core_ip,
-            "profit_above_industry": d.sc_profit_above_industry,
-            "niche_product_share_pct": _number(d.sc_niche_product_share_pct),
-        },
-        "platform_score": _number(d.platform_score),
-    }
+    """The non-financial part of a profile, from a declaration row (``DECLARATION_GROUPS`` says which column
+    holds each key). Amounts are numbers; an empty 创客中国 result is null."""
+    out: dict[str, Any] = {name: _number(getattr(d, name)) for name in DECLARATION_SCALARS}
+    for group, columns in DECLARATION_GROUPS.items():
+        out[group] = {key: _number(getattr(d, column)) for key, column in columns.items()}
+    out["awards"]["chuangke"] = d.chuangke or None
+    return out
 
 
 

@@ -10,12 +10,6 @@ from ..models import DECLARATION_GROUPS, DECLARATION_SCALARS, Declaration, Enter
 from ..validators import normalize_uscc, validate_uscc
 
 
-class RegionSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Region
-        fields = ["code", "name", "name_en", "level", "parent", "city_code", "province_code"]
-
-
 class EnterpriseSerializer(serializers.ModelSerializer):
     region_code = serializers.SlugRelatedField(
         source="region", slug_field="code", queryset=Region.objects.all(),

@@ -7,17 +7,18 @@ explanation is wanted does ``explain`` append ``Finding`` objects, whose message
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
 from . import messages
 from .metrics import Missing
+from .records import Record
 
 MET, UNMET, PENDING = 1, 0, 2
 
 
-class Finding(Mapping):
+class Finding(Record):
     """One unmet rule: ``{"code": ..., "message": ...}``, with the message built on first read."""
 
     __slots__ = ("code", "template", "params", "_message")
@@ -34,19 +35,6 @@ class Finding(Mapping):
         if self._message is None:
             self._message = messages.render(self.template, self.params)
         return self._message
-
-    def __getitem__(self, key: str) -> Any:
-        if key == "code":
-            return self.code
-        if key == "message":
-            return self.message
-        raise KeyError(key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._KEYS)
-
-    def __len__(self) -> int:
-        return 2
 
     def __repr__(self) -> str:
         return f"Finding({self.code!r}, {self.message!r})"

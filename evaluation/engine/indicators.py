@@ -12,13 +12,14 @@ the tier's ``unmet`` names the figure).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from . import messages
 from .conditions import MET, Finding, Leaf
 from .metrics import MetricDef, Missing
+from .records import Record
 
 
 class Indicator:
@@ -265,7 +266,7 @@ class Input(Indicator):
         return _missing_finding(self.code, self.metric, vals[self.index])
 
 
-class IndicatorResult(Mapping):
+class IndicatorResult(Record):
     """One scored indicator of a result: ``{"code","category","value","points","max","source"}``.
 
     The displayed value is formatted on first read; the points are final.
@@ -299,22 +300,8 @@ class IndicatorResult(Mapping):
     def value(self) -> str | None:
         return self.indicator.display(self.vals)
 
-    def __getitem__(self, key: str) -> Any:
-        if key in self._KEYS:
-            return getattr(self, key)
-        raise KeyError(key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._KEYS)
-
-    def __len__(self) -> int:
-        return len(self._KEYS)
-
     def __repr__(self) -> str:
         return f"IndicatorResult({self.code!r}, points={self.points!r}, value={self.value!r})"
-
-    def __reduce__(self):
-        return (dict, (self.to_dict(),))
 
     def to_dict(self) -> dict[str, Any]:
         ind = self.indicator

@@ -18,7 +18,7 @@ from operator import attrgetter
 from typing import Any
 
 from . import messages
-from .profile import CHUANGKE_RESULTS, RD_INSTITUTION_LEVELS, Profile, ceil2
+from .profile import CHUANGKE_RESULTS, COMPLIANCE_KEYS, RD_INSTITUTION_LEVELS, Profile, ceil2
 from .size import size_steps
 
 HUNDRED = Decimal(100)
@@ -189,17 +189,7 @@ _PLAIN += [
 _PLAIN += [
     (f"honours.{name}", "bool", INPUT) for name in ("high_tech_enterprise", "innovation_demo", "ip_advantage")
 ]
-_PLAIN += [
-    (f"compliance.{name}", "bool", RECORD)
-    for name in (
-        "abnormal_operations_list",
-        "seriously_dishonest",
-        "restricted_products",
-        "major_accident_3y",
-        "tax_evasion_3y",
-        "data_fraud_3y",
-    )
-]
+_PLAIN += [(f"compliance.{name}", "bool", RECORD) for name in COMPLIANCE_KEYS]
 _PLAIN += [
     (f"single_champion.{name}", "bool", INPUT)
     for name in ("intl_advanced_tech", "energy_advanced", "core_ip", "profit_above_industry")
@@ -217,14 +207,6 @@ METRICS: dict[str, MetricDef] = {
     )
     for path, unit, fix in _PLAIN
 }
-
-
-def _metric(name: str, unit: str, *, fix: str = INPUT, lower: bool = False, inverse=None):
-    def register(make):
-        METRICS[name] = MetricDef(name, unit, make, fix=fix, inverse=inverse, lower_is_better=lower)
-        return make
-
-    return register
 
 
 # --- derived figures -----------------------------------------------------------------------------------

@@ -118,6 +118,10 @@ class Compliance:
     data_fraud_3y: bool | None = None
 
 
+# The compliance facts a profile declares, in one place (parsing, metrics and messages read this).
+COMPLIANCE_KEYS = tuple(f.name for f in fields(Compliance))
+
+
 @dataclass(frozen=True, slots=True)
 class SingleChampionFacts:
     intl_advanced_tech: bool | None = None
@@ -302,20 +306,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, Any]]] = {
     ),
     "honours": (Honours, dict.fromkeys(("high_tech_enterprise", "innovation_demo", "ip_advantage"), _bool)),
     "equity_financing": (EquityFinancing, {"last_2y": _money, "last_3y": _money}),
-    "compliance": (
-        Compliance,
-        dict.fromkeys(
-            (
-                "abnormal_operations_list",
-                "seriously_dishonest",
-                "restricted_products",
-                "major_accident_3y",
-                "tax_evasion_3y",
-                "data_fraud_3y",
-            ),
-            _bool,
-        ),
-    ),
+    "compliance": (Compliance, dict.fromkeys(COMPLIANCE_KEYS, _bool)),
     "single_champion": (
         SingleChampionFacts,
         {

@@ -6,17 +6,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import messages
 from .codegen import any_met_function, rules_function, score_function, status_function
 from .conditions import MET, PENDING, UNMET, AllOf, AnyOf, Context, Finding, LazyList, Leaf, Node
 from .indicators import Indicator, IndicatorList
+from .records import Record
 from .results import TierResult
 
 
-class Prerequisite(Mapping):
+class Prerequisite(Record):
     """``{"tier": ..., "met": ..., "via": "held" | "evaluated" | None}``."""
 
     __slots__ = ("tier", "met", "via")
@@ -25,22 +25,8 @@ class Prerequisite(Mapping):
     def __init__(self, tier: str, met: bool, via: str | None) -> None:
         self.tier, self.met, self.via = tier, met, via
 
-    def __getitem__(self, key: str) -> Any:
-        if key in self._KEYS:
-            return getattr(self, key)
-        raise KeyError(key)
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._KEYS)
-
-    def __len__(self) -> int:
-        return 3
-
-    def __reduce__(self):
-        return (dict, (dict(self),))
-
-
-class DirectMet(Mapping):
+class DirectMet(Record):
     """A direct-qualification condition that holds: ``{"code", "message", "source"}``."""
 
     __slots__ = ("node", "vals")
@@ -49,6 +35,14 @@ class DirectMet(Mapping):
     def __init__(self, node: Node, vals: list) -> None:
         self.node = node
         self.vals = vals
+
+    @property
+    def code(self) -> str:
+        return self.node.code
+
+    @property
+    def source(self) -> str:
+        return self.node.source
 
     @property
     def message(self) -> str:
@@ -65,23 +59,6 @@ class DirectMet(Mapping):
         }
         return messages.render("direct.bool" if node.unit == "bool" else "direct.leaf", params)
 
-    def __getitem__(self, key: str) -> Any:
-        if key == "code":
-            return self.node.code
-        if key == "source":
-            return self.node.source
-        if key == "message":
-            return self.message
-        raise KeyError(key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._KEYS)
-
-    def __len__(self) -> int:
-        return 3
-
-    def __reduce__(self):
-        return (dict, (dict(self),))
 
 
 class CompiledTier:
