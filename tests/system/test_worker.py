@@ -15,8 +15,7 @@ from django.db.models import Count
 from evaluation import workers
 from evaluation.models import Assessment, RescoreChunk, RescoreJob
 from registry.bulk_seed import seed_enterprises
-
-from .conftest import YEAR
+from tests.conftest import YEAR
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 

@@ -19,9 +19,8 @@ from evaluation.models import Assessment, RescoreChunk, RescoreError, RescoreJob
 from evaluation.services import assessment_snapshot, explained_results, publish_ruleset
 from registry.bulk_seed import seed_enterprises
 from registry.models import DemotionProposal
+from tests.conftest import YEAR
 from tests.factories import EnterpriseFactory
-
-from .conftest import YEAR
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,7 @@ from enterprises.models import Declaration, Enterprise, FinancialYear
 from evaluation.models import Assessment
 from registry.models import Application
 from tests.factories import DeclarationFactory, FinancialYearFactory, UserFactory, reviewer
-
-from .helpers import certify, enterprise_in, ruleset
+from tests.helpers import certify, enterprise_in, ruleset
 
 pytestmark = pytest.mark.django_db
 
@@ -133,8 +132,7 @@ def test_applications_certifications_and_assessments_export(client, registry):
 
 def test_one_enterprise_assessment_prints(client, registry):
     from tests.factories import store_profile
-
-    from .helpers import load_example
+    from tests.helpers import load_example
 
     store_profile(registry["hangzhou"], load_example("A"))
     client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))

@@ -8,8 +8,7 @@ from django.urls import reverse
 from evaluation.models import Assessment, SimulationJob
 from evaluation.simulation import create_draft, start_simulation
 from tests.factories import UserFactory, reviewer, store_profile
-
-from .helpers import enterprise_in, load_example, ruleset
+from tests.helpers import enterprise_in, load_example, ruleset
 
 pytestmark = pytest.mark.django_db
 

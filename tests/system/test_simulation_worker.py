@@ -7,8 +7,7 @@ import time
 import pytest
 
 from tests.factories import store_profile
-
-from .helpers import ensure_regions, enterprise_in, load_example, ruleset
+from tests.helpers import ensure_regions, enterprise_in, load_example, ruleset
 
 
 def _reset_connections(app) -> None:

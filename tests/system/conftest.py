@@ -7,7 +7,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Report how much the schema-driven fuzzing covered (the figures go into the hardening notes)."""
     import sys
 
-    module = sys.modules.get("tests.hardening.test_schema_fuzz")
+    module = sys.modules.get("tests.system.test_schema_fuzz")
     stats = getattr(module, "STATS", None)
     if not stats or not stats["cases"]:
         return

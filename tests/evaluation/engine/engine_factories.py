@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-SHARED_EXAMPLES = HERE.parent.parent.parent / "shared" / "spec" / "examples"
-LOCAL_EXAMPLES = HERE.parent / "data"
+SHARED_EXAMPLES = HERE.parents[3] / "shared" / "spec" / "examples"
+LOCAL_EXAMPLES = HERE.parents[1] / "data"
 
 
 def local_example_path(name: str) -> Path:

@@ -7,8 +7,7 @@ import datetime
 import pytest
 
 from tests.factories import UserFactory
-
-from .helpers import certify, ensure_regions, enterprise_in
+from tests.helpers import certify, ensure_regions, enterprise_in
 
 
 @pytest.mark.browser

@@ -17,6 +17,7 @@ from stdnum.cn import uscc
 from enterprises.models import Enterprise
 from enterprises.uscc import make_uscc
 from registry.models import Application
+from tests.portal.conftest import browser_context_args  # noqa: F401  (the portal's users browse in Chinese)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

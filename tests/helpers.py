@@ -13,7 +13,7 @@ from evaluation.versions import get_ruleset_version
 from tests import factories
 from tests.factories import EnterpriseFactory
 
-DATA = Path(__file__).resolve().parent.parent / "data"
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def ruleset() -> RulesetVersion:

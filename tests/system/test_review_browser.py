@@ -8,8 +8,7 @@ import pytest
 
 from registry import applications
 from tests.factories import reviewer
-
-from .conftest import YEAR, make_enterprise
+from tests.registry.conftest import YEAR, make_enterprise
 
 
 @pytest.mark.browser

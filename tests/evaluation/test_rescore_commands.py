@@ -12,9 +12,8 @@ from django_celery_beat.models import PeriodicTask
 from evaluation.models import RescoreJob
 from evaluation.schedule import DEFAULT_SCHEDULE
 from registry.bulk_seed import seed_enterprises
+from tests.conftest import YEAR
 from tests.factories import UserFactory
-
-from .conftest import YEAR
 
 pytestmark = pytest.mark.django_db
 

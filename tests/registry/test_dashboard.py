@@ -10,8 +10,7 @@ from django.urls import reverse
 from registry.dashboard import dashboard_data
 from registry.models import Application, DemotionProposal
 from tests.factories import UserFactory, reviewer
-
-from .helpers import certify, enterprise_in
+from tests.helpers import certify, enterprise_in
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 11, 26)
