@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .audit import AuditAction, build_entry, record_many, snapshot
+from .formulae import restore
 from .models import Declaration, Enterprise, FinancialYear, Region
 from .validators import normalize_uscc
 
@@ -384,7 +385,8 @@ class FiguresImporter:
                 continue
             record = {}
             for index, key in self.columns.items():
-                record[key] = cells[index] if index < len(cells) else None
+                # An export wrote formula-like text with a leading apostrophe (see ``formulae``).
+                record[key] = restore(cells[index]) if index < len(cells) else None
             yield offset, record
 
     # validation -----------------------------------------------------------------------------------------------
