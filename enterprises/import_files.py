@@ -296,7 +296,8 @@ def check_xlsx(content: bytes, limits: ImportLimits) -> None:
         sheets = [p for p in xml if p.filename.startswith("xl/worksheets/")]
         # The sheets first: a workbook holds no more shared strings than cells that use them.
         cells = 0
-        for part in [*sheets, *(p for p in xml if p not in sheets)]:
+        others = sorted((p for p in xml if p not in sheets), key=lambda p: "sharedstrings" in p.filename.lower())
+        for part in [*sheets, *others]:
             scanner = _Scanner(limits, part.filename, max_strings=cells + 1000)
             _scan_part(archive, part, scanner)
             cells += scanner.cells

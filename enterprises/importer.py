@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone, translation
@@ -181,7 +182,7 @@ def _number(value: Any, message: str) -> Decimal:
         raise ValidationError(message % {"value": value})
     if number.is_nan():
         raise ValidationError(message % {"value": value})
-    limit = ImportLimits.current().max_number
+    limit = Decimal(settings.REGISTRY["IMPORT_LIMITS"]["MAX_NUMBER"])
     if number.is_infinite() or number.copy_abs() > limit:
         raise ValidationError(_("%(value)s is beyond the limit of ±%(limit)s (REGISTRY_IMPORT_MAX_NUMBER).")
                               % {"value": text[:40], "limit": f"{limit:,}"})
