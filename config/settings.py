@@ -251,6 +251,17 @@ REGISTRY = {
     "FRAUD_BAN_YEARS": 3,
     "EVIDENCE_MAX_BYTES": env.int("REGISTRY_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024),
     "EVIDENCE_EXTENSIONS": ["pdf", "png", "jpg", "jpeg", "xlsx"],
+    # Bounds on an imported file (admin import and ``manage.py import_figures``), so that a small hostile file
+    # cannot take the server's memory: the file, its inflated XLSX parts, data rows, columns, characters in one
+    # cell, and the largest number a cell may hold (figures are in 万元: 10^12 万元 is far past any enterprise).
+    "IMPORT_LIMITS": {
+        "MAX_BYTES": env.int("REGISTRY_IMPORT_MAX_BYTES", default=20 * 1024 * 1024),
+        "MAX_EXPANDED_BYTES": env.int("REGISTRY_IMPORT_MAX_EXPANDED_BYTES", default=128 * 1024 * 1024),
+        "MAX_ROWS": env.int("REGISTRY_IMPORT_MAX_ROWS", default=20000),
+        "MAX_COLUMNS": env.int("REGISTRY_IMPORT_MAX_COLUMNS", default=100),
+        "MAX_CELL_CHARS": env.int("REGISTRY_IMPORT_MAX_CELL_CHARS", default=1000),
+        "MAX_NUMBER": env.int("REGISTRY_IMPORT_MAX_NUMBER", default=10**12),
+    },
     # Zhejiang's cultivation targets for 2025 (criteria.md §7: 浙政办发〔2022〕19号 "(二)培育目标"). The first
     # two are verified; hidden champion, little giant and single champion figures are as reported in the press.
     # Keyed by target year so the next plan's figures can be added beside them.

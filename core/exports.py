@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -20,15 +21,19 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from .admin_base import RegionReadOnlyAdmin
+from .formulae import is_formula_like, neutralise_text
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 CHUNK = 2000
+# Control characters XML 1.0 cannot carry (all but tab, newline and carriage return): XLSX cannot store them.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _cell(value: Any) -> Any:
@@ -48,30 +53,50 @@ def _cell(value: Any) -> Any:
 
 
 def write_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str) -> bytes:
-    """The table as CSV (UTF-8 with BOM, so Excel opens Chinese correctly) or XLSX bytes."""
+    """The table as CSV (UTF-8 with BOM, so Excel opens Chinese correctly) or XLSX bytes.
+
+    Every export goes through here, so text a spreadsheet would run as a formula is neutralised here, once
+    (see ``formulae``): the headers too, as a ruleset draft's or a report's headers may come from data.
+    """
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(headers)
+        writer.writerow([neutralise_text(str(h)) for h in headers])
         for row in rows:
-            writer.writerow([_cell(v) for v in row])
+            # Only text is neutralised: a number (a negative one too) is written as the number it is.
+            writer.writerow([neutralise_text(str(v)) if isinstance(v, str | Promise) else _cell(v) for v in row])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     if fmt == "xlsx":
         from openpyxl import Workbook
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet()
-        sheet.append(list(headers))
+        sheet.append([_xlsx_cell(sheet, str(h)) for h in headers])
         for row in rows:
-            values = []
-            for v in row:
-                v = _cell(v)
-                values.append(str(v) if isinstance(v, Decimal) else v)
-            sheet.append(values)
+            sheet.append([_xlsx_cell(sheet, v) for v in row])
         out = io.BytesIO()
         workbook.save(out)
         return out.getvalue()
     raise ValueError(f"unknown export format {fmt!r}")
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    """A value for an XLSX row: numbers as numbers, formula-like text as a quote-prefixed string cell."""
+    if isinstance(value, Promise):
+        value = str(value)
+    if isinstance(value, Decimal):
+        return value  # a number cell (openpyxl writes the decimal's own digits)
+    if not isinstance(value, str):
+        return _cell(value)
+    value = XML_ILLEGAL.sub("", value)
+    if not is_formula_like(value):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value)
+    cell.data_type = "s"  # openpyxl would otherwise store text starting with "=" as a formula
+    cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+    return cell
 
 
 def file_response(content: bytes, basename: str, fmt: str) -> HttpResponse:

@@ -11,15 +11,13 @@
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone, translation
@@ -27,7 +25,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.audit import AuditAction, build_entry, record_many, snapshot
+from core.formulae import restore
 
+from . import import_files
+from .import_files import ImportFileError, ImportLimits
 from .models import Declaration, Enterprise, FinancialYear, Region
 from .services import figures_changed
 from .validators import normalize_uscc
@@ -146,35 +147,9 @@ def export_headers(language: str | None = None) -> dict[str, str]:
 
 # --- reading files ---------------------------------------------------------------------------------------------
 
-class ImportFileError(ValueError):
-    """The file cannot be read at all (wrong format, empty, no header)."""
-
-
 def read_rows(content: bytes, filename: str) -> list[list[Any]]:
-    """The file's cells, header first. XLSX by extension or signature; otherwise CSV (UTF-8, else GB18030)."""
-    suffix = Path(filename).suffix.lower()
-    if suffix in (".xlsx", ".xlsm") or content[:2] == b"PK":
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
-            raise ImportFileError(_("This is not a readable Excel (.xlsx) file: %(error)s") % {"error": exc})
-        sheet = workbook.worksheets[0]
-        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-        workbook.close()
-        return rows
-    if suffix not in (".csv", ".txt", ""):
-        raise ImportFileError(_("Only CSV and XLSX files can be imported."))
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ImportFileError(_("The CSV file is neither UTF-8 nor GB18030 encoded."))
-    return list(csv.reader(io.StringIO(text)))
+    """The file's cells, header first, read within the import limits (see ``import_files``)."""
+    return import_files.read_rows(content, filename)
 
 
 # --- parsing cells -----------------------------------------------------------------------------------------------
@@ -196,6 +171,26 @@ def _choice(f: models.Field, value: str) -> str:
     raise ValidationError(_("Unknown value %(value)r; allowed: %(allowed)s.") % {"value": text, "allowed": allowed})
 
 
+def _number(value: Any, message: str) -> Decimal:
+    """A cell's number, refused past the numeric limit before anything computes with it.
+
+    ``1e1000000`` is a finite decimal but no figure; a spreadsheet stores it as infinity. Both, a 27-digit
+    revenue and a year of ``1e308``, get this error (with the row and column) instead of an arithmetic error.
+    """
+    text = str(value).replace(",", "").strip()
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValidationError(message % {"value": value})
+    if number.is_nan():
+        raise ValidationError(message % {"value": value})
+    limit = Decimal(settings.REGISTRY["IMPORT_LIMITS"]["MAX_NUMBER"])
+    if number.is_infinite() or number.copy_abs() > limit:
+        raise ValidationError(_("%(value)s is beyond the limit of ±%(limit)s (REGISTRY_IMPORT_MAX_NUMBER).")
+                              % {"value": text[:40], "limit": f"{limit:,}"})
+    return number
+
+
 def parse_cell(f: models.Field, value: Any) -> Any:
     """Convert a spreadsheet cell to the field's Python value, or raise ValidationError saying why."""
     if _blank(value):
@@ -214,19 +209,11 @@ def parse_cell(f: models.Field, value: Any) -> Any:
     if f.choices:
         return _choice(f, str(value))
     if isinstance(f, models.DecimalField):
-        try:
-            number = Decimal(str(value).replace(",", "").strip())
-        except InvalidOperation:
-            raise ValidationError(_("Expected a number, got %(value)r.") % {"value": value})
-        if not number.is_finite():
-            raise ValidationError(_("Expected a number, got %(value)r.") % {"value": value})
+        number = _number(value, _("Expected a number, got %(value)r."))
         return number.quantize(Decimal(1).scaleb(-f.decimal_places))
     if isinstance(f, models.IntegerField):
-        try:
-            number = Decimal(str(value).replace(",", "").strip())
-        except InvalidOperation:
-            raise ValidationError(_("Expected a whole number, got %(value)r.") % {"value": value})
-        if not number.is_finite() or number != number.to_integral_value():
+        number = _number(value, _("Expected a whole number, got %(value)r."))
+        if number != number.to_integral_value():
             raise ValidationError(_("Expected a whole number, got %(value)r.") % {"value": value})
         return int(number)
     if isinstance(f, models.DateField):
@@ -249,6 +236,10 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
+        if not self.row:  # the file as a whole
+            return self.message
+        if not self.column:
+            return _("row %(row)s: %(message)s") % {"row": self.row, "message": self.message}
         return _("row %(row)s, column %(column)s: %(message)s") % {
             "row": self.row, "column": self.column or "-", "message": self.message
         }
@@ -381,13 +372,25 @@ class FiguresImporter:
         return not self.result.errors
 
     def _records(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The data rows as {key: cell}; a row with a cell past the length limit is reported and skipped."""
+        max_chars = ImportLimits.current().max_cell_chars
         for offset, cells in enumerate(self.raw[1:], start=2):
             if all(_blank(c) for c in cells):
                 continue
             record = {}
+            refused = False
             for index, key in self.columns.items():
-                record[key] = cells[index] if index < len(cells) else None
-            yield offset, record
+                value = cells[index] if index < len(cells) else None
+                if isinstance(value, str) and (len(value) > max_chars or "\x00" in value):
+                    refused = True
+                    self.result.errors.append(RowError(offset, self.label[key], (
+                        _("The cell has %(count)s characters; the limit is %(limit)s "
+                          "(REGISTRY_IMPORT_MAX_CELL_CHARS).") % {"count": len(value), "limit": max_chars}
+                        if len(value) > max_chars else _("The cell contains a NUL character."))))
+                # An export wrote formula-like text with a leading apostrophe (see ``formulae``).
+                record[key] = restore(value)
+            if not refused:
+                yield offset, record
 
     # validation -----------------------------------------------------------------------------------------------
     def plan(self) -> _Planned:
@@ -663,7 +666,7 @@ def import_file(content: bytes, filename: str, *, dry_run: bool = False) -> Impo
         rows = read_rows(content, filename)
     except ImportFileError as exc:
         result = ImportResult(dry_run=dry_run)
-        result.errors.append(RowError(0, "", str(exc)))
+        result.errors.append(RowError(exc.row, exc.column, str(exc)))
         return result
     return import_figures(rows, dry_run=dry_run)
 

@@ -19,10 +19,10 @@ from django.utils.translation import gettext_lazy
 
 from core.audit import acting_as
 
+from .import_files import ImportFileError, check_size
 from .importer import import_file
 
 TOKEN = re.compile(r"^[0-9a-f]{32}\.(csv|xlsx|xlsm|txt)$")
-MAX_BYTES = 20 * 1024 * 1024
 
 
 class ImportForm(forms.Form):
@@ -33,8 +33,10 @@ class ImportForm(forms.Form):
         suffix = Path(upload.name).suffix.lower()
         if suffix not in (".csv", ".xlsx", ".xlsm", ".txt"):
             raise forms.ValidationError(_("Only CSV and XLSX files can be imported."))
-        if upload.size > MAX_BYTES:
-            raise forms.ValidationError(_("The file is larger than 20 MB."))
+        try:
+            check_size(upload.size)  # before the file is read: the import's own limit, as the command checks it
+        except ImportFileError as exc:
+            raise forms.ValidationError(str(exc))
         return upload
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -74,12 +76,39 @@ class DraftForm(forms.Form):
 
     def clean_data(self) -> dict:
         try:
-            value = json.loads(self.cleaned_data["data"])
-        except json.JSONDecodeError as exc:
+            value = json.loads(self.cleaned_data["data"], parse_constant=_refuse_constant,
+                               parse_float=_finite_float)
+        except RecursionError:
+            raise ValidationError(_("JSON nested deeper than %(depth)d levels.") % {"depth": settings.JSON_MAX_DEPTH})
+        except ValueError as exc:  # bad JSON, a non-finite number, an integer of thousands of digits
             raise ValidationError(_("Not valid JSON: %(error)s") % {"error": exc})
         if not isinstance(value, dict):
             raise ValidationError(_("The rules must be a JSON object."))
+        if _depth(value) > settings.JSON_MAX_DEPTH:
+            raise ValidationError(_("JSON nested deeper than %(depth)d levels.") % {"depth": settings.JSON_MAX_DEPTH})
         return value
+
+
+def _refuse_constant(text: str) -> None:
+    raise ValueError(_("%(value)s is not a finite number.") % {"value": text})
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        _refuse_constant(text)
+    return value
+
+
+def _depth(value: object) -> int:
+    """How deeply ``value`` nests, without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            pending.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def simulation_view(request: HttpRequest) -> HttpResponse:

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from core.audit import AuditedCommand, acting_as
+from enterprises.import_files import ImportFileError, check_size
 from enterprises.importer import import_file
 
 
@@ -23,6 +24,10 @@ class Command(AuditedCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
+        try:
+            check_size(path.stat().st_size)  # before reading it into memory
+        except ImportFileError as exc:
+            raise CommandError(f"{path.name}: {exc}")
         started = time.perf_counter()
         with acting_as(reason=f"import_figures {path.name}"):
             result = import_file(path.read_bytes(), path.name, dry_run=options["dry_run"])
