@@ -50,20 +50,29 @@ class DirectMet(Mapping):
         self.node = node
         self.vals = vals
 
-    @property
-    def message(self) -> str:
+    def finding(self) -> Finding:
         node = self.node
         while isinstance(node, (AnyOf, AllOf)):
             node = next((c for c in node.children if c.check(self.vals, None) == MET), node.children[0])
         if not isinstance(node, Leaf):
-            return node.code
+            return Finding(self.node.code, "direct.bool", {"label": messages.Label(node.code or "")})
         params = {
             "label": node.label,
-            "op": messages.OPS.get(node.op, node.op),
-            "limit": messages.fmt(node.limit, "pct" if node.unit == "pct2" else node.unit),
-            "value": messages.fmt(self.vals[node.index], node.unit),
+            "op": messages.Op(node.op),
+            "limit": messages.Num(node.limit, "pct" if node.unit == "pct2" else node.unit),
+            "value": messages.Num(self.vals[node.index], node.unit),
         }
-        return messages.render("direct.bool" if node.unit == "bool" else "direct.leaf", params)
+        return Finding(self.node.code, "direct.bool" if node.unit == "bool" else "direct.leaf", params)
+
+    @property
+    def message(self) -> str:
+        return self.finding().text(messages.EN)
+
+    def text(self, lang: str) -> str:
+        return self.finding().text(lang)
+
+    def portable(self) -> dict[str, Any]:
+        return self.finding().portable()
 
     def __getitem__(self, key: str) -> Any:
         if key == "code":
@@ -253,7 +262,7 @@ class CompiledTier:
             if tier in ctx.held or ctx.statuses.get(tier) == "passed":
                 continue
             template = "prereq.pending" if ctx.statuses.get(tier) == "pending" else "prereq.unmet"
-            unmet.append(Finding(f"prerequisite.{tier}", template, {"tier": messages.TIER_LABELS[tier]}))
+            unmet.append(Finding(f"prerequisite.{tier}", template, {"tier": messages.Tiers((tier,))}))
         for node, status in zip(self.rules_rereview if rereview else self.rules_new, statuses, strict=True):
             if status != MET:
                 node.explain(vals, ctx, unmet)
@@ -271,7 +280,7 @@ class CompiledTier:
                             f"category.{code}",
                             "score.category",
                             {
-                                "category": messages.CATEGORY_LABELS.get(code, code),
+                                "category": messages.Category(code),
                                 "score": messages.fmt(categories[code]),
                                 "limit": self.category_mins[position],
                             },
