@@ -357,7 +357,8 @@ def _growth(p: Profile, offset: int, name: str, label_key: str, get: Callable[[A
     if base <= 0:
         return Missing(
             "undefined.growth",
-            {"label": messages.label(label_key), "field": messages.Field(name), "base_year": prior.year, "base": Shown(base)},
+            {"label": messages.label(label_key), "field": messages.Field(name), "base_year": prior.year,
+             "base": Shown(base)},
         )
     return (now - base) * HUNDRED / base
 
@@ -472,7 +473,8 @@ def _revenue_grew(p: Profile) -> Any:
     f0, f1, f2 = p.financials[0], p.financials[1], p.financials[2]
     r0, r1, r2 = f0.operating_revenue, f1.operating_revenue, f2.operating_revenue
     if r1 is None or r2 is None:
-        return Missing("missing.fin", {"year": (f1 if r1 is None else f2).year, "field": messages.Field("operating_revenue")})
+        year = (f1 if r1 is None else f2).year
+        return Missing("missing.fin", {"year": year, "field": messages.Field("operating_revenue")})
     return r0 > r1 > r2
 
 
