@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from enterprises.admin_base import CityFilter, ReadOnlyAdmin, RegionReadOnlyAdmin
 from enterprises.audit import acting_as
 from enterprises.roles import visible_enterprises
+from evaluation.display import readable, route_label, status_label
 from evaluation.models import ProfileSnapshot
 
 from . import services
@@ -239,15 +240,18 @@ class ApplicationAdmin(ReadOnlyAdmin):
         data = obj.assessment
         if not data:
             return "-"
+        data = readable(data)
         head = format_html(
-            "<p><strong>{}</strong> · {}: {} · {}: {} / {}</p>", data.get("status", ""), _("route"),
-            data.get("route") or "-", _("score"), data.get("score") if data.get("score") is not None else "-",
+            "<p><strong>{}</strong> · {}: {} · {}: {} / {}</p>", status_label(data.get("status")), _("route"),
+            route_label(data.get("route")), _("score"), data.get("score") if data.get("score") is not None else "-",
             data.get("max_score") if data.get("max_score") is not None else "-",
         )
-        categories = format_html_join(", ", "{}: {}", (data.get("categories") or {}).items())
+        labels = data.get("category_labels") or {}
+        categories = format_html_join(", ", "{}: {}", ((labels.get(c, c), p)
+                                                       for c, p in (data.get("categories") or {}).items()))
         indicators = format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} / {}</td></tr>",
-            ((i.get("code"), i.get("category", ""), i.get("value", ""), i.get("points"), i.get("max"))
+            ((i.get("label"), i.get("category_label", ""), i.get("value_label") or "—", i.get("points"), i.get("max"))
              for i in data.get("indicators") or []),
         )
         table = format_html("<table>{}</table>", indicators) if indicators else ""
@@ -255,7 +259,7 @@ class ApplicationAdmin(ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("unmet rules"))
     def unmet_rules(self, obj: Application) -> str:
-        unmet = (obj.assessment or {}).get("unmet") or []
+        unmet = readable(obj.assessment or {}).get("unmet") or []
         if not unmet:
             return "-"
         return format_html("<ul>{}</ul>", format_html_join(
@@ -263,7 +267,7 @@ class ApplicationAdmin(ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("advice"))
     def advice(self, obj: Application) -> str:
-        advice = (obj.assessment or {}).get("advice") or []
+        advice = readable(obj.assessment or {}).get("advice") or []
         if isinstance(advice, str | dict):
             advice = [advice]
         if not advice:
@@ -367,8 +371,17 @@ class DemotionProposalAdmin(RegionReadOnlyAdmin):
     list_filter = ["status", "tier", "year"]
     search_fields = ["enterprise__name"]
     actions = ["accept_selected", "dismiss_selected"]
-    readonly_fields = ["enterprise", "certification", "tier", "year", "unmet", "job_id", "status", "decided_by",
-                       "decided_at", "decision_reason"]
+    readonly_fields = ["enterprise", "certification", "tier", "year", "unmet_rules", "job_id", "status",
+                       "decided_by", "decided_at", "decision_reason"]
+    exclude = ["unmet"]
+
+    @admin.display(description=gettext_lazy("unmet rules"))
+    def unmet_rules(self, obj: DemotionProposal) -> str:
+        unmet = readable({"unmet": obj.unmet or []}).get("unmet") or []
+        if not unmet:
+            return "-"
+        return format_html("<ul>{}</ul>", format_html_join(
+            "", "<li>{}</li>", ((u.get("message", u.get("code")) if isinstance(u, dict) else u,) for u in unmet)))
 
     @admin.action(description=gettext_lazy("Accept: revoke the certification (demotion)"))
     def accept_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:

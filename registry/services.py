@@ -140,7 +140,9 @@ def notify_event(event_id: int) -> int:
         "id": app.pk, "tier": app.get_tier_display(), "status": ApplicationStatus(event.to_status).label}
     lines = [
         _("Enterprise: %(name)s") % {"name": app.enterprise.name},
-        _("Step: %(action)s by %(role)s") % {"action": event.action, "role": event.actor_role},
+        _("Step: %(action)s by %(role)s") % {
+            "action": Action(event.action).label if event.action in Action.values else event.action,
+            "role": event.actor_role},
         _("New state: %(status)s") % {"status": ApplicationStatus(event.to_status).label},
     ]
     if event.reason:
@@ -271,7 +273,7 @@ def _check_prerequisite_still_met(app: Application) -> None:
 
 def _frozen_assessment(evaluated: Any, tier: str) -> dict[str, Any]:
     """The tier's result as the engine gave it (breakdown, unmet rules, advice) with what judged it."""
-    result = evaluated.to_dict()
+    result = evaluated.to_dict(portable=True)
     tier_result = result.get("tiers", {}).get(tier)
     if tier_result is None:
         raise ValidationError({"tier": _("The ruleset %(ruleset)s does not judge this tier.")

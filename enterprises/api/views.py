@@ -21,6 +21,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from evaluation import engine
+from evaluation.display import readable, reader_language
 from evaluation.services import evaluate_enterprise, get_ruleset_version
 
 from ..filtersets import EnterpriseFilterSet
@@ -170,7 +171,9 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
             evaluated = evaluate_enterprise(enterprise, year, version, advice=True)
         except (ProfileUnavailable, engine.ProfileError) as exc:
             raise serializers.ValidationError({exc.field: [exc.message]})
-        body = evaluated.to_dict()
+        # Codes as profile.md gives them; every message, and a label beside each code, in the request's language
+        # (Accept-Language, read by Django's locale middleware).
+        body = readable(evaluated.to_dict(reader_language()))
         body["ruleset_version"] = version.version
         return Response(body)
 
