@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from enterprises.models import Enterprise, Tier
 from enterprises.profiles import ProfileUnavailable
 from enterprises.services import DECLARATION_PATHS
-from evaluation.display import ROUTE_LABELS, STATUS_LABELS
+from evaluation.display import ROUTE_LABELS, STATUS_LABELS, reader_language
 
 # profile.md path (as the declaration service names errors) → declaration form field.
 DECLARATION_FIELD_OF_PATH = {path: attname for attname, path in DECLARATION_PATHS.items()}
@@ -133,5 +133,5 @@ def self_assessment(enterprise: Enterprise, year: int, code: str, *, only: str |
         context["error"] = _("%(field)s: %(message)s") % {"field": exc.field, "message": exc.message}
         return context
     context["version"] = version
-    context["result"] = present_result(evaluated.to_dict(), version, only=only)
+    context["result"] = present_result(evaluated.to_dict(reader_language()), version, only=only)
     return context

@@ -73,8 +73,8 @@ TEMPLATES: dict[str, str] = {
         "{label} is undefined: {field} for {base_year} is {base}, a zero or negative base"
     ),
     "undefined.ratio": N_("{label} is undefined: financials for {year}: {field} is 0"),
-    "pending.field": N_("{label} is not known yet ({field}); it must be {op}{limit}"),
-    "pending.bool": N_("{label} is not judged yet ({field})"),
+    "pending.field": N_("{label} is not known yet; it must be {op}{limit}"),
+    "pending.bool": N_("{label} is not judged yet"),
     # Eligibility.
     "held.excluded": N_("already holds {tiers}, which excludes this tier"),
     "tier_met.none": N_("is not {tiers} (neither held nor met in this evaluation)"),
