@@ -275,7 +275,7 @@ _CATALOGUE_DIR = Path(__file__).resolve().parent / "catalogue"
 class Catalogue:
     """One language's texts: each section of ``SOURCE``, falling back to English for a key it lacks."""
 
-    __slots__ = (*SECTIONS, "lang", "wan_unit", "year_unit", "around")
+    __slots__ = (*SECTIONS, "lang", "wan_unit", "year_unit")
 
     def __init__(self, lang: str, data: dict[str, Any]) -> None:
         self.lang = lang
@@ -284,7 +284,6 @@ class Catalogue:
         units = data.get("units") or {}
         self.wan_unit = units.get("wan", "")  # appended to 万元 figures (English labels carry "(万元)")
         self.year_unit = units.get("years", "")
-        self.around: dict = {}  # a leaf's comparison split around its value, per leaf (conditions.Leaf)
 
 
 def _load(lang: str) -> Catalogue:
@@ -323,32 +322,35 @@ def _number(value: Decimal) -> str:
 
 def fmt(value: Any, unit: str = "", lang: str = EN) -> str:
     """Format a figure for a message: 2 decimals for derived ratios, plain digits otherwise, codes as words."""
-    cat = CATALOGUES.get(lang) or catalogue(lang)
-    if value is None:
-        return cat.words["none"]
-    if value is True:
-        return cat.words["yes"]
-    if value is False:
-        return cat.words["no"]
     cls = value.__class__
     if cls is Decimal:
         if unit == "pct2":
             return f"{value:.2f}%"
         text = _number(value)
-    elif cls is str:
-        return cat.values.get(value, value)
-    elif isinstance(value, (set, frozenset)):
-        return cat.words["list"].join(sorted(fmt(v, unit, lang) for v in value))
-    elif isinstance(value, (list, tuple)):
-        return cat.words["list"].join(fmt(v, unit, lang) for v in value)
-    else:
+    elif cls is int:
         text = str(value)
-    if unit in ("pct", "pct2"):
+    else:
+        cat = CATALOGUES.get(lang) or catalogue(lang)
+        if value is None:
+            return cat.words["none"]
+        if value is True:
+            return cat.words["yes"]
+        if value is False:
+            return cat.words["no"]
+        if cls is str:
+            return cat.values.get(value, value)
+        if isinstance(value, (set, frozenset)):
+            return cat.words["list"].join(sorted(fmt(v, unit, lang) for v in value))
+        if isinstance(value, (list, tuple)):
+            return cat.words["list"].join(fmt(v, unit, lang) for v in value)
+        text = str(value)
+    if unit == "pct" or unit == "pct2":
         return text + "%"
-    if unit == "wan":
-        return text + cat.wan_unit
-    if unit == "years":
-        return text + cat.year_unit
+    if unit == "wan" or unit == "years":
+        if lang == EN:
+            return text
+        cat = CATALOGUES.get(lang) or catalogue(lang)
+        return text + (cat.wan_unit if unit == "wan" else cat.year_unit)
     return text
 
 

@@ -6,12 +6,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from .conditions import Finding, LazyFinding
 from .indicators import IndicatorList
 from .messages import EN, render_portable
+
+_FINDINGS = (Finding, LazyFinding)
 
 
 def _said(item: Any, lang: str, portable: bool) -> dict[str, Any]:
     """A finding, direct route or advice entry as JSON: its message in ``lang`` (and, to store, its neutral form)."""
+    if item.__class__ in _FINDINGS:
+        out = {"code": item.code, "message": item.text(lang)}
+        if portable:
+            out["msg"] = item.portable()
+        return out
     text = getattr(item, "text", None)
     if text is None:  # a plain dict (a result rebuilt from JSON)
         out = dict(item)

@@ -74,6 +74,9 @@ class DirectMet(Mapping):
     def portable(self) -> dict[str, Any]:
         return self.finding().portable()
 
+    def to_dict(self, lang: str = messages.EN) -> dict[str, Any]:
+        return {"code": self.node.code, "message": self.text(lang), "source": self.node.source}
+
     def __getitem__(self, key: str) -> Any:
         if key == "code":
             return self.node.code

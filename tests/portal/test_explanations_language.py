@@ -20,8 +20,9 @@ from .conftest import PROFILE
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 # Codes a person must never see: every catalogue key that is an identifier (rd_ratio, class_i, strategic_emerging,
 # innovative_sme, ...), and the short ones that read like words only to a program.
-CODES = {key for section in ("labels", "values", "indicators", "tiers", "categories") for key in messages.SOURCE[section]
-         if "_" in key or "." in key} | {"ip", "rd_ratio", "class_i", "small"}
+SECTIONS = ("labels", "values", "indicators", "tiers", "categories")
+CODES = {key for section in SECTIONS for key in messages.SOURCE[section] if "_" in key or "." in key} | {
+    "ip", "rd_ratio", "class_i", "small"}
 CODE_PATTERN = re.compile(r"(?<![\w.])(" + "|".join(sorted(map(re.escape, CODES), key=len, reverse=True))
                           + r")(?![\w])")
 
@@ -82,8 +83,8 @@ def test_self_assessment_and_admin_assessment_read_in_the_language_without_codes
 ):
     from django.test import Client
 
-    from evaluation.services import assess_and_store
     from evaluation.models import Assessment
+    from evaluation.services import assess_and_store
     from tests.factories import EnterpriseFactory, MembershipFactory
 
     member = MembershipFactory(user=UserFactory(username="finance"), enterprise=EnterpriseFactory(name="甲精密机械"))
