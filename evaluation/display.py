@@ -29,9 +29,11 @@ def tier_label(code: str, lang: str | None = None) -> str:
 
 
 def _labels():
-    from django.utils.translation import gettext_lazy
+    from django.utils.translation import gettext_lazy, pgettext_lazy
 
-    status = {"passed": gettext_lazy("passed"), "failed": gettext_lazy("failed"), "pending": gettext_lazy("pending")}
+    status = {"passed": pgettext_lazy("assessment status", "passed"),
+              "failed": pgettext_lazy("assessment status", "failed"),
+              "pending": pgettext_lazy("assessment status", "pending")}
     route = {"score": gettext_lazy("by score"), "direct": gettext_lazy("by a direct condition"),
              "thresholds": gettext_lazy("every threshold met")}
     return status, route
