@@ -29,13 +29,14 @@ from evaluation.models import ProfileSnapshot
 from . import services
 from .models import (
     Application,
+    ApplicationStatus,
     Certification,
     CityQuota,
     DemotionProposal,
     EvidenceClaim,
     RevocationCause,
 )
-from .workflow import Action, available_actions, queue_states
+from .workflow import Action, Role, available_actions, choice_label, queue_states
 
 REVIEW_BUTTONS = (Action.APPROVE, Action.RETURN, Action.REJECT, Action.OBJECT)
 
@@ -297,8 +298,9 @@ class ApplicationAdmin(ReadOnlyAdmin):
             return "-"
         return format_html("<table>{}</table>", format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td></tr>",
-            ((e.created_at.strftime("%Y-%m-%d %H:%M"), e.actor_label, e.actor_role, e.action,
-              e.from_status or "-", e.to_status, e.reason) for e in events)))
+            ((e.created_at.strftime("%Y-%m-%d %H:%M"), e.actor_label, choice_label(Role, e.actor_role),
+              choice_label(Action, e.action), choice_label(ApplicationStatus, e.from_status) if e.from_status else "-",
+              choice_label(ApplicationStatus, e.to_status), e.reason) for e in events)))
 
     # --- bulk decisions ----------------------------------------------------------------------------------
 

@@ -141,8 +141,8 @@ def notify_event(event_id: int) -> int:
     lines = [
         _("Enterprise: %(name)s") % {"name": app.enterprise.name},
         _("Step: %(action)s by %(role)s") % {
-            "action": Action(event.action).label if event.action in Action.values else event.action,
-            "role": event.actor_role},
+            "action": workflow.choice_label(Action, event.action),
+            "role": workflow.choice_label(workflow.Role, event.actor_role)},
         _("New state: %(status)s") % {"status": ApplicationStatus(event.to_status).label},
     ]
     if event.reason:

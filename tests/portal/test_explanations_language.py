@@ -63,6 +63,11 @@ def test_the_assessment_api_renders_messages_in_the_accept_language_with_codes_u
     assert all("msg" not in u for u in giant["unmet"])
 
 
+def visible_text(html: str) -> str:
+    html = re.sub(r"(?is)<(script|style|svg|select)\b.*?</\1>", " ", html.split("<body", 1)[1])
+    return re.sub(r"<[^>]+>", " ", html)
+
+
 def explanation_lines(page, selectors: str) -> list[str]:
     return [t.strip() for t in page.locator(selectors).all_inner_texts() if t.strip()]
 
@@ -129,3 +134,43 @@ def test_self_assessment_and_admin_assessment_read_in_the_language_without_codes
     check_lines(explanation_lines(page, ".field-breakdown li, .field-breakdown td:first-child"), lang,
                 "admin assessment")
     assert not raw_codes(page.locator(".field-breakdown").inner_text(), lang)
+
+
+@pytest.mark.django_db
+def test_a_stored_application_assessment_reads_in_the_readers_language_everywhere(api_client):
+    from django.test import Client
+
+    from enterprises.models import Region
+    from registry import services
+    from tests.factories import EnterpriseFactory, MembershipFactory, reviewer
+
+    member = MembershipFactory(user=UserFactory(username="applicant"),
+                               enterprise=EnterpriseFactory(region=Region.objects.get(code="330106")))
+    store_profile(member.enterprise, copy.deepcopy(PROFILE))
+    app = services.create_application(enterprise=member.enterprise, tier="hidden_champion", year=2025,
+                                      user=member.user)
+    app = services.submit_application(app, user=member.user)
+    assert app.assessment["unmet"] and all("msg" in u for u in app.assessment["unmet"])  # stored neutral
+
+    county = reviewer("county", "330106", username="county-reviewer")
+    for user, url in ((county, reverse("admin:registry_application_change", args=[app.pk])),
+                      (member.user, reverse("portal:application", args=[app.pk]))):
+        client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+        client.force_login(user)
+        page = client.get(url).content.decode()
+        assert "上年度营业收入 3000万元，低于 5000万元" in page, url
+        text = visible_text(page)
+        assert "operating revenue" not in text, text[text.find("operating revenue") - 300:][:600]
+        assert not raw_codes(text, "zh-hans")
+        english = Client(HTTP_ACCEPT_LANGUAGE="en")
+        english.force_login(user)
+        assert "operating revenue (万元) 3000 is below 5000" in english.get(url).content.decode()
+
+    api_client.force_authenticate(member.user)
+    zh = api_client.get(f"/api/applications/{app.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()["assessment"]
+    en = api_client.get(f"/api/applications/{app.pk}/", HTTP_ACCEPT_LANGUAGE="en").json()["assessment"]
+    assert [u["code"] for u in zh["unmet"]] == [u["code"] for u in en["unmet"]]
+    assert all(CHINESE.search(u["message"]) for u in zh["unmet"])
+    assert "operating revenue (万元) 3000 is below 5000" in [u["message"] for u in en["unmet"]]
+    assert zh["tier"] == en["tier"] == "hidden_champion" and zh["label"] == "浙江省隐形冠军企业"
+    assert all("msg" not in u for u in zh["unmet"])
