@@ -8,6 +8,9 @@ Profiles are generated deterministically (seeded), parsed once (not timed), then
 - ``engine, explanations + to_dict()``: the same, rendered to the result JSON shape (every message built);
 - ``engine, no explanations``: ``explain=False``;
 - ``engine, advice``: ``advice=True`` on a sample (advice re-evaluates; it is for single requests);
+- ``render 1,000 explained results in zh-hans``: the same results, evaluated beforehand (not timed), rendered
+  to the result JSON with every message in Chinese (``to_dict("zh-hans")``), fresh results each run so no text
+  is cached; and the same with advice;
 - ``plain scorer``: a hand-written scorer of the same miit-2022 numbers with no explanations, as a yardstick
   for this machine (the brief's "~120,000/s here").
 
@@ -295,6 +298,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ruleset", default="miit-2022")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--advice-sample", type=int, default=500)
+    parser.add_argument("--render", type=int, default=1000, help="explained results rendered in --lang")
+    parser.add_argument("--lang", default="zh-hans", help="language of the rendering run (en or zh-hans)")
     args = parser.parse_args(argv)
 
     ruleset = load_ruleset(args.ruleset)
@@ -318,6 +323,17 @@ def main(argv: list[str] | None = None) -> None:
     sample = profiles[: args.advice_sample]
     advice_rate = _rate(lambda p: evaluate(p, ruleset, advice=True), sample)
 
+    render_times = {}
+    for label, with_advice in (("", False), (" with advice", True)):
+        best_time = float("inf")
+        for _ in range(args.repeat):
+            results = [evaluate(p, ruleset, advice=with_advice) for p in profiles[: args.render]]
+            start = time.process_time()
+            for result in results:
+                result.to_dict(args.lang)
+            best_time = min(best_time, time.process_time() - start)
+        render_times[label] = best_time
+
     passed = [0] * 5
     for p in profiles[:5000]:
         for i, tier in enumerate(evaluate(p, ruleset, explain=False).tiers.values()):
@@ -332,6 +348,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {name:<42} {rate:>10,.0f} profiles/s")
     print(f"  {'engine, explanations, all tiers passing':<42} {passing_rate:>10,.0f} profiles/s")
     print(f"  {'engine, advice (sample of ' + str(len(sample)) + ')':<42} {advice_rate:>10,.0f} profiles/s")
+    for label, seconds in render_times.items():
+        name = f"render {args.render:,} explained results{label} in {args.lang}"
+        print(f"  {name:<56} {seconds:>8.3f} s")
     ratio = best["engine, explanations"] / best["plain scorer (yardstick)"]
     print(f"  engine with explanations runs at {ratio:.0%} of the plain scorer's speed on this machine")
 

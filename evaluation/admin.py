@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from core.exports import ReadOnlyExportAdmin
 
 from . import tasks
+from .display import readable
 from .forms import StartRescoreForm
 from .models import Assessment, RescoreJob, RescoreStatus
 from .services import explained_results
@@ -112,10 +113,10 @@ class AssessmentAdmin(ReadOnlyExportAdmin):
 
     @admin.display(description=_("breakdown"))
     def breakdown(self, obj: Assessment) -> str:
-        result = explained_results([obj])[obj.pk] or {}
+        result = readable(explained_results([obj])[obj.pk] or {})
         indicators = format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td></tr>",
-            ((i.get("code"), i.get("value"), i.get("points"), i.get("max"), i.get("source"))
+            ((i.get("label"), i.get("value_label") or "—", i.get("points"), i.get("max"), i.get("source"))
              for i in result.get("indicators") or []),
         )
         unmet = format_html_join("", "<li>{}</li>", ((u.get("message"),) for u in result.get("unmet") or []))

@@ -19,10 +19,10 @@ from evaluation.engine import (
     available_rulesets,
     evaluate,
     load_ruleset,
+    messages,
     parse_profile,
     ruleset_for_date,
 )
-from evaluation.engine.messages import CATEGORY_LABELS, TIER_LABELS
 
 FORMATS = ("json", "text")
 MAX_REPORTED_ERRORS = 20
@@ -69,10 +69,13 @@ def run(
     rereview: bool = False,
     advice: bool = False,
     today: datetime.date | None = None,
+    lang: str = "en",
 ) -> str:
     """Evaluate every profile in ``source`` and return the complete output text; raises ``CliError``."""
     if fmt not in FORMATS:
         raise CliError(f"--format must be one of {', '.join(FORMATS)}")
+    if lang not in messages.LANGUAGES:
+        raise CliError(f"--lang must be one of {', '.join(messages.LANGUAGES)}")
     try:
         code = ruleset or ruleset_for_date(today or datetime.date.today())
         compiled = load_ruleset(code)
@@ -93,8 +96,8 @@ def run(
         raise CliError("\n".join(shown))
     results = [evaluate(p, compiled, rereview=rereview, advice=advice) for p in profiles]
     if fmt == "json":
-        return json.dumps([r.to_dict() for r in results], ensure_ascii=False) + "\n"
-    return render_text(profiles, results)
+        return json.dumps([r.to_dict(lang) for r in results], ensure_ascii=False) + "\n"
+    return render_text(profiles, results, lang)
 
 
 def _num(value: Any) -> str:
@@ -103,39 +106,41 @@ def _num(value: Any) -> str:
     return str(value)
 
 
-def render_text(profiles: list, results: list) -> str:
+def render_text(profiles: list, results: list, lang: str = "en") -> str:
     """A readable breakdown: per profile, per tier, the verdict, the scores and every unmet rule."""
     lines: list[str] = []
     for number, (profile, result) in enumerate(zip(profiles, results, strict=True), start=1):
         name = profile.enterprise.name or profile.enterprise.uscc or "(unnamed)"
         lines.append(
-            f"Profile {number}: {name}, fiscal year {result.year}, size {result.size_class}, "
+            f"Profile {number}: {name}, fiscal year {result.year}, "
+            f"size {messages.value_label(result.size_class, lang)}, "
             f"ruleset {result.ruleset}"
         )
         for code, tier in result.tiers.items():
             verdict = tier.status.upper()
             if tier.route:
                 verdict += f" ({tier.route})"
-            head = f"  {TIER_LABELS.get(code, code)}: {verdict}"
+            head = f"  {messages.tier_label(code, lang)}: {verdict}"
             if tier.score is not None:
-                cats = ", ".join(f"{CATEGORY_LABELS.get(c, c)} {_num(v)}" for c, v in tier.categories.items())
+                cats = ", ".join(f"{messages.category_label(c, lang)} {_num(v)}" for c, v in tier.categories.items())
                 head += f"; score {_num(tier.score)}/{tier.max_score} ({cats})"
             lines.append(head)
             for ind in tier.indicators:
-                value = ind["value"] if ind["value"] is not None else "missing"
+                value = messages.value_label(ind["value"], lang) if ind["value"] is not None else "missing"
                 lines.append(
-                    f"      {ind['code']:<16} {value:<26} {_num(ind['points']):>3}/{ind['max']:<3} "
+                    f"      {messages.indicator_label(ind['code'], lang):<16} {value:<26} "
+                    f"{_num(ind['points']):>3}/{ind['max']:<3} "
                     f"{ind['source']}"
                 )
             for prereq in tier.prerequisites:
                 via = prereq["via"] or "not met"
-                lines.append(f"      requires {TIER_LABELS.get(prereq['tier'], prereq['tier'])}: {via}")
+                lines.append(f"      requires {messages.tier_label(prereq['tier'], lang)}: {via}")
             for direct in tier.direct:
-                lines.append(f"      + {direct['message']}")
+                lines.append(f"      + {direct.text(lang)}")
             for unmet in tier.unmet:
-                lines.append(f"      - {unmet['message']}")
+                lines.append(f"      - {unmet.text(lang)}")
             for item in tier.advice or ():
-                lines.append(f"      > {item['message']}")
+                lines.append(f"      > {item.text(lang)}")
         lines.append("")
     return "\n".join(lines)
 
@@ -158,6 +163,12 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     )
     parser.add_argument("--rereview", action="store_true", help="apply the re-review (复核) rules")
     parser.add_argument("--advice", action="store_true", help="add advice for every tier not passed")
+    parser.add_argument(
+        "--lang",
+        choices=messages.LANGUAGES,
+        default=messages.EN,
+        help="language of every message and label (codes never change): en (default) or zh-hans",
+    )
     return parser
 
 
@@ -177,6 +188,7 @@ def main(
             stdin=stdin,
             rereview=args.rereview,
             advice=args.advice,
+            lang=args.lang,
         )
     except CliError as exc:
         (stderr or sys.stderr).write(f"{exc}\n")

@@ -266,7 +266,7 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
         if digest not in snapshots:
             snapshots[digest] = snapshot_json(inputs)
         for tier, tier_result in result.tiers.items():
-            data = tier_result.to_dict() if explain else tier_result.brief_dict()
+            data = tier_result.to_dict(portable=True) if explain else tier_result.brief_dict()
             rows.append((
                 enterprise_id, year, version.pk, tier, tier_result.status, bool(tier_result.passed),
                 tier_result.route or "", tier_result.score, tier_result.max_score,
@@ -275,7 +275,7 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
         for tier in held:
             tier_result = rereview.get(tier) or result.tiers.get(tier)
             if tier_result is not None and tier_result.status == "failed":
-                unmet = [{"code": u.code, "message": u.message} for u in tier_result.unmet]
+                unmet = [{"code": u.code, "message": u.message, "msg": u.portable()} for u in tier_result.unmet]
                 shortfalls.append(Shortfall(enterprise_id, tier, year, unmet))
         outcome.scored += 1
 

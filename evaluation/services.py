@@ -29,8 +29,8 @@ class Evaluated:
     digest: str
     result: Any  # engine.EvaluationResult
 
-    def to_dict(self) -> dict[str, Any]:
-        return self.result.to_dict()
+    def to_dict(self, lang: str = "en", *, portable: bool = False) -> dict[str, Any]:
+        return self.result.to_dict(lang, portable=portable)
 
 
 def evaluate_profile(
@@ -59,7 +59,7 @@ def evaluate_enterprise(
 def assessment_rows(evaluated: Evaluated, job_id: int | None = None) -> list[Assessment]:
     now = timezone.now()
     rows = []
-    for tier, tier_result in evaluated.result.to_dict()["tiers"].items():
+    for tier, tier_result in evaluated.result.to_dict(portable=True)["tiers"].items():
         rows.append(Assessment(
             enterprise_id=evaluated.enterprise_id, year=evaluated.year, ruleset=evaluated.version, tier=tier,
             status=tier_result["status"], passed=bool(tier_result["passed"]), route=tier_result.get("route") or "",
@@ -136,7 +136,7 @@ def explained_results(assessments: Iterable[Assessment]) -> dict[int, dict[str, 
                 evaluated[key] = None
         tiers = evaluated[key]
         tier_result = tiers.get(item.tier) if tiers else None
-        out[item.pk] = tier_result.to_dict() if tier_result is not None else item.result
+        out[item.pk] = tier_result.to_dict(portable=True) if tier_result is not None else item.result
     return out
 
 

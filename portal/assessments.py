@@ -14,15 +14,12 @@ from django.utils.translation import gettext_lazy
 
 from enterprises.models import Enterprise, Tier
 from enterprises.services import DECLARATION_PATHS
+from evaluation.display import ROUTE_LABELS, STATUS_LABELS, reader_language
 from evaluation.profiles import ProfileUnavailable
 
 # profile.md path (as the declaration service names errors) → declaration form field.
 DECLARATION_FIELD_OF_PATH = {path: attname for attname, path in DECLARATION_PATHS.items()}
 
-STATUS_LABELS = {"passed": gettext_lazy("passed"), "failed": gettext_lazy("failed"),
-                 "pending": gettext_lazy("pending")}
-ROUTE_LABELS = {"score": gettext_lazy("by score"), "direct": gettext_lazy("by a direct condition"),
-                "thresholds": gettext_lazy("every threshold met")}
 # Category codes of the scored tiers (profile.md).
 CATEGORY_LABELS = {
     "innovation": gettext_lazy("Innovation"), "growth": gettext_lazy("Growth"),
@@ -79,7 +76,11 @@ def _advice_text(item: Any) -> str:
 
 
 def present_result(result: dict[str, Any], version: Any = None, *, only: str | None = None) -> dict[str, Any]:
-    """Arrange a result dict (profile.md) for templates. ``only`` keeps one tier (an application's)."""
+    """Arrange a result dict (profile.md, fresh or stored) for templates, its messages and labels in the active
+    language. ``only`` keeps one tier (an application's)."""
+    from evaluation.display import readable
+
+    result = readable(result)
     tiers_data = result.get("tiers") if "tiers" in result else {only: result} if only else {}
     marks = pass_marks(version)
     tiers = []
@@ -103,10 +104,7 @@ def present_result(result: dict[str, Any], version: Any = None, *, only: str | N
                 {"code": c, "label": CATEGORY_LABELS.get(c, c), "points": p}
                 for c, p in (data.get("categories") or {}).items()
             ],
-            "indicators": [
-                {**item, "category_label": CATEGORY_LABELS.get(item.get("category"), item.get("category"))}
-                for item in data.get("indicators") or []
-            ],
+            "indicators": data.get("indicators") or [],
             "unmet": data.get("unmet") or [],
             "direct": data.get("direct") or [],
             "prerequisites": [_prerequisite(p) for p in data.get("prerequisites") or []],
@@ -115,7 +113,7 @@ def present_result(result: dict[str, Any], version: Any = None, *, only: str | N
     passed = [t for t in tiers if t["status"] == "passed"]
     highest = max((Tier.rank(t["code"]) for t in passed), default=-1)
     next_tier = next((t for t in tiers if Tier.rank(t["code"]) > highest and t["status"] != "passed"), None)
-    return {"tiers": tiers, "next_tier": next_tier, "size_class": result.get("size_class"),
+    return {"tiers": tiers, "next_tier": next_tier, "size_class": result.get("size_class_label"),
             "ruleset": result.get("ruleset"), "year": result.get("year")}
 
 
@@ -136,5 +134,5 @@ def self_assessment(enterprise: Enterprise, year: int, code: str, *, only: str |
         context["error"] = _("%(field)s: %(message)s") % {"field": exc.field, "message": exc.message}
         return context
     context["version"] = version
-    context["result"] = present_result(evaluated.to_dict(), version, only=only)
+    context["result"] = present_result(evaluated.to_dict(reader_language()), version, only=only)
     return context

@@ -25,18 +25,20 @@ from core.admin_base import ReadOnlyAdmin, RegionReadOnlyAdmin
 from core.exports import ExportMixin, ReadOnlyExportAdmin
 from core.roles import visible_enterprises, visible_regions
 from enterprises.admin_filters import CityFilter
+from evaluation.display import readable, route_label, status_label
 from evaluation.models import ProfileSnapshot
 
 from . import applications, certifications, evidence, quotas
 from .models import (
     Application,
+    ApplicationStatus,
     Certification,
     CityQuota,
     DemotionProposal,
     EvidenceClaim,
     RevocationCause,
 )
-from .workflow import Action, available_actions, queue_states
+from .workflow import Action, Role, available_actions, choice_label, queue_states
 
 REVIEW_BUTTONS = (Action.APPROVE, Action.RETURN, Action.REJECT, Action.OBJECT)
 
@@ -241,15 +243,18 @@ class ApplicationAdmin(ExportMixin, ReadOnlyAdmin):
         data = obj.assessment
         if not data:
             return "-"
+        data = readable(data)
         head = format_html(
-            "<p><strong>{}</strong> · {}: {} · {}: {} / {}</p>", data.get("status", ""), _("route"),
-            data.get("route") or "-", _("score"), data.get("score") if data.get("score") is not None else "-",
+            "<p><strong>{}</strong> · {}: {} · {}: {} / {}</p>", status_label(data.get("status")), _("route"),
+            route_label(data.get("route")), _("score"), data.get("score") if data.get("score") is not None else "-",
             data.get("max_score") if data.get("max_score") is not None else "-",
         )
-        categories = format_html_join(", ", "{}: {}", (data.get("categories") or {}).items())
+        labels = data.get("category_labels") or {}
+        categories = format_html_join(", ", "{}: {}", ((labels.get(c, c), p)
+                                                       for c, p in (data.get("categories") or {}).items()))
         indicators = format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} / {}</td></tr>",
-            ((i.get("code"), i.get("category", ""), i.get("value", ""), i.get("points"), i.get("max"))
+            ((i.get("label"), i.get("category_label", ""), i.get("value_label") or "—", i.get("points"), i.get("max"))
              for i in data.get("indicators") or []),
         )
         table = format_html("<table>{}</table>", indicators) if indicators else ""
@@ -257,7 +262,7 @@ class ApplicationAdmin(ExportMixin, ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("unmet rules"))
     def unmet_rules(self, obj: Application) -> str:
-        unmet = (obj.assessment or {}).get("unmet") or []
+        unmet = readable(obj.assessment or {}).get("unmet") or []
         if not unmet:
             return "-"
         return format_html("<ul>{}</ul>", format_html_join(
@@ -265,7 +270,7 @@ class ApplicationAdmin(ExportMixin, ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("advice"))
     def advice(self, obj: Application) -> str:
-        advice = (obj.assessment or {}).get("advice") or []
+        advice = readable(obj.assessment or {}).get("advice") or []
         if isinstance(advice, str | dict):
             advice = [advice]
         if not advice:
@@ -295,8 +300,9 @@ class ApplicationAdmin(ExportMixin, ReadOnlyAdmin):
             return "-"
         return format_html("<table>{}</table>", format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td></tr>",
-            ((e.created_at.strftime("%Y-%m-%d %H:%M"), e.actor_label, e.actor_role, e.action,
-              e.from_status or "-", e.to_status, e.reason) for e in events)))
+            ((e.created_at.strftime("%Y-%m-%d %H:%M"), e.actor_label, choice_label(Role, e.actor_role),
+              choice_label(Action, e.action), choice_label(ApplicationStatus, e.from_status) if e.from_status else "-",
+              choice_label(ApplicationStatus, e.to_status), e.reason) for e in events)))
 
     # --- bulk decisions ----------------------------------------------------------------------------------
 
@@ -372,8 +378,17 @@ class DemotionProposalAdmin(RegionReadOnlyAdmin):
     list_filter = ["status", "tier", "year"]
     search_fields = ["enterprise__name"]
     actions = ["accept_selected", "dismiss_selected"]
-    readonly_fields = ["enterprise", "certification", "tier", "year", "unmet", "job_id", "status", "decided_by",
-                       "decided_at", "decision_reason"]
+    readonly_fields = ["enterprise", "certification", "tier", "year", "unmet_rules", "job_id", "status",
+                       "decided_by", "decided_at", "decision_reason"]
+    exclude = ["unmet"]
+
+    @admin.display(description=gettext_lazy("unmet rules"))
+    def unmet_rules(self, obj: DemotionProposal) -> str:
+        unmet = readable({"unmet": obj.unmet or []}).get("unmet") or []
+        if not unmet:
+            return "-"
+        return format_html("<ul>{}</ul>", format_html_join(
+            "", "<li>{}</li>", ((u.get("message", u.get("code")) if isinstance(u, dict) else u,) for u in unmet)))
 
     @admin.action(description=gettext_lazy("Accept: revoke the certification (demotion)"))
     def accept_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:

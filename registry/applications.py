@@ -109,7 +109,7 @@ def _check_prerequisite_still_met(app: Application) -> None:
 
 def _frozen_assessment(evaluated: Any, tier: str) -> dict[str, Any]:
     """The tier's result as the engine gave it (breakdown, unmet rules, advice) with what judged it."""
-    result = evaluated.to_dict()
+    result = evaluated.to_dict(portable=True)
     tier_result = result.get("tiers", {}).get(tier)
     if tier_result is None:
         raise ValidationError({"tier": _("The ruleset %(ruleset)s does not judge this tier.")

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from enterprises.models import Declaration, Enterprise, FinancialYear, Membership, Tier
 from evaluation.versions import annual_update_deadline, ruleset_in_force
 
+from . import workflow
 from .models import Application, ApplicationEvent, ApplicationStatus, Certification, Notification
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,9 @@ def notify_event(event_id: int) -> int:
         "id": app.pk, "tier": app.get_tier_display(), "status": ApplicationStatus(event.to_status).label}
     lines = [
         _("Enterprise: %(name)s") % {"name": app.enterprise.name},
-        _("Step: %(action)s by %(role)s") % {"action": event.action, "role": event.actor_role},
+        _("Step: %(action)s by %(role)s") % {
+            "action": workflow.choice_label(workflow.Action, event.action),
+            "role": workflow.choice_label(workflow.Role, event.actor_role)},
         _("New state: %(status)s") % {"status": ApplicationStatus(event.to_status).label},
     ]
     if event.reason:

@@ -12,22 +12,29 @@ from django.utils.translation import gettext as _
 
 from core.roles import visible_enterprises
 from enterprises.models import Enterprise, Tier
+from evaluation.display import readable, reader_language, route_label, status_label
 from evaluation.models import Assessment
 from evaluation.profiles import ProfileUnavailable
 
 
 def _lines(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The indicator lines of a tier result, whatever their exact shape, as label / value / points."""
+    """The indicator lines of a tier result (made ``readable``), as label / value / points."""
     lines = []
     for item in result.get("indicators") or []:
         if isinstance(item, dict):
             lines.append({
                 "label": item.get("label") or item.get("name") or item.get("id") or item.get("code", ""),
-                "value": item.get("value", ""),
+                "value": item.get("value_label") if item.get("value_label") is not None else "—",
                 "points": item.get("points", item.get("score", "")),
                 "max": item.get("max_points", item.get("max", "")),
             })
     return lines
+
+
+def _tier(label: str, result: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    result = readable(result)
+    return {"label": label, "lines": _lines(result), "unmet": _unmet(result),
+            "route": route_label(fields.pop("route")) if fields.get("route") else "", **fields}
 
 
 def _unmet(result: dict[str, Any]) -> list[str]:
@@ -60,10 +67,9 @@ def assessment_print_view(request: HttpRequest, pk: int) -> HttpResponse:
         for tier in Tier:
             a = rows.get(tier.value)
             if a is not None:
-                tiers.append({"label": tier.label, "status": a.get_status_display(), "passed": a.passed,
-                              "score": a.score, "max_score": a.max_score, "route": a.route,
-                              "ruleset": a.ruleset, "evaluated_at": a.evaluated_at,
-                              "lines": _lines(breakdowns[a.pk]), "unmet": _unmet(breakdowns[a.pk])})
+                tiers.append(_tier(tier.label, breakdowns[a.pk], status=a.get_status_display(), passed=a.passed,
+                                   score=a.score, max_score=a.max_score, route=a.route, ruleset=a.ruleset,
+                                   evaluated_at=a.evaluated_at))
     elif year is not None:
         from evaluation.services import evaluate_enterprise
 
@@ -72,11 +78,10 @@ def assessment_print_view(request: HttpRequest, pk: int) -> HttpResponse:
             evaluated = evaluate_enterprise(enterprise, year, advice=False)
         except ProfileUnavailable as exc:
             raise Http404(exc.message)
-        for code, r in evaluated.to_dict().get("tiers", {}).items():
-            tiers.append({"label": Tier(code).label, "status": r.get("status"), "passed": r.get("passed"),
-                          "score": r.get("score"), "max_score": r.get("max_score"), "route": r.get("route"),
-                          "ruleset": evaluated.version, "evaluated_at": None, "lines": _lines(r),
-                          "unmet": _unmet(r)})
+        for code, r in evaluated.to_dict(reader_language()).get("tiers", {}).items():
+            tiers.append(_tier(Tier(code).label, r, status=status_label(r.get("status")), passed=r.get("passed"),
+                               score=r.get("score"), max_score=r.get("max_score"), route=r.get("route"),
+                               ruleset=evaluated.version, evaluated_at=None))
     context = {
         **admin.site.each_context(request), "title": _("Assessment of %(name)s") % {"name": enterprise.name},
         "enterprise": enterprise, "year": year, "years": years, "tiers": tiers, "source": source,

@@ -180,6 +180,11 @@ def roles_of(user: Any, application: Application) -> set[str]:
     return roles
 
 
+def choice_label(choices: type[models.TextChoices], value: str) -> str:
+    """The readable label of a stored code (a history row's action, role or state); an unknown code as itself."""
+    return choices(value).label if value in choices.values else value
+
+
 def role_label(user: Any, application: Application, rule: Rule | None = None) -> str:
     """The role recorded in the history (a ``Role`` value) for ``user`` acting on ``application``."""
     if user is None:

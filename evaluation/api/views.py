@@ -14,6 +14,7 @@ from core.validators import figures_year
 from enterprises.models import Enterprise
 
 from .. import engine
+from ..display import readable, reader_language
 from ..profiles import ProfileUnavailable
 from ..services import evaluate_enterprise, get_ruleset_version
 
@@ -43,6 +44,8 @@ class EnterpriseAssessmentViewSet(mixins.RetrieveModelMixin, RestrictedViewSet):
             evaluated = evaluate_enterprise(enterprise, year, version, advice=True)
         except (ProfileUnavailable, engine.ProfileError) as exc:
             raise serializers.ValidationError({exc.field: [exc.message]})
-        body = evaluated.to_dict()
+        # Codes as profile.md gives them; every message, and a label beside each code, in the request's language
+        # (Accept-Language, read by Django's locale middleware).
+        body = readable(evaluated.to_dict(reader_language()))
         body["ruleset_version"] = version.version
         return Response(body)

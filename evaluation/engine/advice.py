@@ -99,20 +99,61 @@ class _Item:
     def key(self) -> tuple:
         if self.changes:
             return (self.code, tuple(sorted(self.changes)))
-        return (self.code, self.template, str(self.params.get("message", "")))
+        message = self.params.get("message")
+        return (self.code, self.template, "" if message is None else message.text(messages.EN))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Advice:
         params = dict(self.params)
         params.setdefault("from_", self.from_)
         params.setdefault("to", self.to)
-        out: dict[str, Any] = {"code": self.code, "message": messages.render(self.template, params)}
+        extra: dict[str, Any] = {}
         if self.changes is not None:
-            out["from"] = self.from_
-            out["to"] = self.to
+            extra["from"] = self.from_
+            extra["to"] = self.to
             if self.points is not None:
-                out["points_gained"] = self.points
-            out["set"] = {path: _exact(v) for path, v in self.changes.items()}
-        return out
+                extra["points_gained"] = self.points
+            extra["set"] = {path: _exact(v) for path, v in self.changes.items()}
+        return Advice(self.code, self.template, params, extra)
+
+
+class Advice(Finding):
+    """One advice entry: ``{"code", "message"}`` and, for a change of figures, ``from``, ``to``,
+    ``points_gained`` and ``set``; the message is rendered in the reader's language like a finding's."""
+
+    __slots__ = ("extra",)
+
+    def __init__(self, code: str, template: str, params: dict[str, Any], extra: dict[str, Any]) -> None:
+        super().__init__(code, template, params)
+        self.extra = extra
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "code":
+            return self.code
+        if key == "message":
+            return self.message
+        return self.extra[key]
+
+    def __iter__(self):
+        yield "code"
+        yield "message"
+        yield from self.extra
+
+    def __len__(self) -> int:
+        return 2 + len(self.extra)
+
+    def __repr__(self) -> str:
+        return f"Advice({self.code!r}, {self.message!r})"
+
+    def to_dict(self, lang: str = messages.EN) -> dict[str, Any]:
+        return {"code": self.code, "message": self.text(lang), **self.extra}
+
+    def __reduce__(self):
+        return (_advice_from_portable, (self.code, self.portable(), self.extra))
+
+
+def _advice_from_portable(code: str, portable: dict[str, Any], extra: dict[str, Any]) -> Advice:
+    decoded = messages.decode(portable)
+    return Advice(code, decoded.template, decoded.params, extra)
 
 
 class _Option:
@@ -156,8 +197,7 @@ class _Planner:
                     self.changes[path] = max(old, value) if value >= base else min(old, value)
 
     def note(self, code: str, template: str, finding: Finding | str) -> None:
-        message = finding if isinstance(finding, str) else finding.message
-        self.add(_Item(code, template, {"message": message}))
+        self.add(_Item(code, template, {"message": finding}))
 
     # --- tiers -----------------------------------------------------------------------------------------
 
@@ -208,7 +248,7 @@ class _Planner:
         if isinstance(node, (HeldNone, TierMet)):
             found: list[Finding] = []
             node.explain(self.vals, self.ctx, found)
-            return INF, [_Item(node.code, "advice.cannot", {"message": found[0].message})]
+            return INF, [_Item(node.code, "advice.cannot", {"message": found[0]})]
         raise TypeError(node)
 
     def fix_node(self, node: Node) -> None:
@@ -225,19 +265,19 @@ class _Planner:
                 if value.template.startswith("missing.")
                 else ("advice.past" if metric.fix in (INPUT, PAST) else "advice.cannot")
             )
-            return _Item(leaf.code, template, {"message": finding.message}), INF
+            return _Item(leaf.code, template, {"message": finding}), INF
         if value is None and leaf.null != "false":
             template = (
                 "advice.external" if leaf.null == "pending" or metric.fix == EXTERNAL else "advice.provide"
             )
-            return _Item(leaf.code, template, {"message": finding.message}), INF
+            return _Item(leaf.code, template, {"message": finding}), INF
         if metric.fix in (EXTERNAL, PAST, RECORD, FIXED):
             template = {EXTERNAL: "advice.external", PAST: "advice.past"}.get(metric.fix, "advice.cannot")
-            return _Item(leaf.code, template, {"message": finding.message}), INF
+            return _Item(leaf.code, template, {"message": finding}), INF
         inverse = self.inverses.get(metric.name)
         changes = inverse(self.profile, leaf.op, leaf.limit) if inverse else None
         if not changes:
-            return _Item(leaf.code, "advice.cannot", {"message": finding.message}), INF
+            return _Item(leaf.code, "advice.cannot", {"message": finding}), INF
         cost = change_cost(self.profile, changes)
         unit = metric.unit
         target = leaf.limit
@@ -245,13 +285,13 @@ class _Planner:
             target = next(iter(changes.values())) if metric.path else target
         params = {
             "label": leaf.label,
-            "op": messages.OPS.get(leaf.op, leaf.op),
-            "limit": messages.fmt(leaf.limit, "pct" if unit == "pct2" else unit),
+            "op": messages.Op(leaf.op),
+            "limit": messages.Num(leaf.limit, "pct" if unit == "pct2" else unit),
         }
         if unit == "bool":
             template = "advice.obtain" if leaf.limit is True else "advice.cannot"
             if template == "advice.cannot":
-                return _Item(leaf.code, template, {"message": finding.message}), INF
+                return _Item(leaf.code, template, {"message": finding}), INF
         elif metric.fix == TIME:
             template = "advice.wait"
             params["years"] = abs(int(target) - int(value)) if isinstance(value, int) else "?"
@@ -259,8 +299,8 @@ class _Planner:
             template = "advice.threshold"
         shown_from = value if value is not None else None
         item = _Item(leaf.code, template, params, changes, _plain(shown_from, unit), _plain(target, unit))
-        params["from_"] = messages.fmt(shown_from, unit)
-        params["to"] = messages.fmt(target, unit)
+        params["from_"] = messages.Num(shown_from, unit)
+        params["to"] = messages.Num(target, unit)
         return item, cost
 
     # --- scores ----------------------------------------------------------------------------------------
@@ -383,15 +423,15 @@ class _Planner:
             totals = merged
         best = totals.get(mark)
         if best is None:
-            self.add(_Item("score", "advice.unreachable", {"limit": messages.fmt(mark)}))
+            self.add(_Item("score", "advice.unreachable", {"limit": messages.Num(mark)}))
             return
         for option in best[1]:
             unit = option.unit
             params = {
                 "label": option.label,
                 "points": option.gain,
-                "from_": messages.fmt(option.from_, unit),
-                "to": messages.fmt(option.to, unit),
+                "from_": messages.Num(option.from_, unit),
+                "to": messages.Num(option.to, unit),
             }
             self.add(
                 _Item(

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import messages
+from .messages import EN
 from .metrics import Missing
 from .records import Record
 
@@ -19,7 +20,11 @@ MET, UNMET, PENDING = 1, 0, 2
 
 
 class Finding(Record):
-    """One unmet rule: ``{"code": ..., "message": ...}``, with the message built on first read."""
+    """One unmet rule: ``{"code": ..., "message": ...}``, with the message built on first read.
+
+    ``message`` is the English text (the contract's default); ``text(lang)`` renders it in another language and
+    ``portable()`` gives the language-neutral form to store.
+    """
 
     __slots__ = ("code", "template", "params", "_message")
     _KEYS = ("code", "message")
@@ -33,41 +38,61 @@ class Finding(Record):
     @property
     def message(self) -> str:
         if self._message is None:
-            self._message = messages.render(self.template, self.params)
+            self._message = self.text(EN)
         return self._message
+
+    def text(self, lang: str) -> str:
+        if lang == EN and self._message is not None:
+            return self._message
+        return messages.render(self.template, self.params, lang)
+
+    def portable(self) -> dict[str, Any]:
+        return {"t": self.template, "p": messages.portable_params(self.params)}
 
     def __repr__(self) -> str:
         return f"Finding({self.code!r}, {self.message!r})"
 
-    def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
+    def to_dict(self, lang: str = EN) -> dict[str, str]:
+        return {"code": self.code, "message": self.text(lang)}
 
-    def __reduce__(self):  # pickled / copied as its rendered text, without the rule objects behind it
-        return (_rendered, (self.code, self.message))
+    def __reduce__(self):  # pickled / copied in its language-neutral form, without the rule objects behind it
+        return (_from_portable, (self.code, self.portable()))
 
 
-def _rendered(code: str, message: str) -> Finding:
-    finding = Finding(code, "", {})
-    finding._message = message
-    return finding
+def _from_portable(code: str, portable: dict[str, Any]) -> Finding:
+    decoded = messages.decode(portable)
+    return Finding(code, decoded.template, decoded.params)
 
 
 class LazyFinding(Finding):
-    """A finding whose text is worked out only if somebody reads it (most results are never rendered)."""
+    """A finding worked out only if somebody reads it (most results are never rendered).
 
-    __slots__ = ("_factory", "_arg")
+    ``owner.text_of(arg, lang)`` gives its text (a fast path), ``owner.finding_of(arg)`` the plain finding.
+    """
 
-    def __init__(self, code: str, factory: Any, arg: Any) -> None:
+    __slots__ = ("_owner", "_arg")
+
+    def __init__(self, code: str, owner: Any, arg: Any) -> None:
         self.code = code
-        self._factory = factory
+        self._owner = owner
         self._arg = arg
         self._message = None
 
+    def text(self, lang: str) -> str:
+        if lang == EN and self._message is not None:
+            return self._message
+        return self._owner.text_of(self._arg, lang)
+
+    def portable(self) -> dict[str, Any]:
+        return self._owner.finding_of(self._arg).portable()
+
     @property
-    def message(self) -> str:
-        if self._message is None:
-            self._message = self._factory(self._arg)
-        return self._message
+    def template(self) -> str:  # type: ignore[override]
+        return self._owner.finding_of(self._arg).template
+
+    @property
+    def params(self) -> dict[str, Any]:  # type: ignore[override]
+        return self._owner.finding_of(self._arg).params
 
 
 class LazyList(Sequence):
@@ -105,18 +130,6 @@ class LazyList(Sequence):
 
     def __reduce__(self):
         return (list, (self._list(),))
-
-
-class _Joined:
-    """Several findings rendered as one text (the alternatives of an ``any`` rule)."""
-
-    __slots__ = ("groups",)
-
-    def __init__(self, groups: list[list[Finding]]) -> None:
-        self.groups = groups
-
-    def __format__(self, spec: str) -> str:
-        return "; or ".join(" and ".join(f.message for f in group) for group in self.groups)
 
 
 class Context:
@@ -168,17 +181,16 @@ class Leaf(Node):
         self.label = label
         self.unit = metric.unit
         self.source, self.confidence = source, confidence
-        self.params = {  # the fixed part of this rule's messages, formatted once
+        self.params = {  # the fixed part of this rule's messages, built once
             "label": label,
-            "field": metric.path or metric.name,
-            "op": messages.OPS.get(op, op),
-            "limit": messages.fmt(limit, "pct" if self.unit == "pct2" else self.unit),
+            "field": messages.Field(metric.path or metric.name),
+            "op": messages.Op(op),
+            "limit": messages.Num(limit, "pct" if self.unit == "pct2" else self.unit),
         }
-        # The comparison message with a hole for the value, split once: rendering is then two joins.
-        self.around: tuple[str, str] | None = None
-        if self.unit != "bool" and f"cmp.{op}" in messages.TEMPLATES:
-            head, _, tail = messages.render(f"cmp.{op}", {**self.params, "value": "\x00"}).partition("\x00")
-            self.around = (head, tail)
+        # The comparison message with a hole for the value, split once per language: rendering is two joins.
+        self.around: dict[str, tuple[str, str]] | None = (
+            {} if self.unit != "bool" and f"cmp.{op}" in messages.TEMPLATES else None
+        )
 
     def check(self, vals, ctx):
         value = vals[self.index]
@@ -193,25 +205,32 @@ class Leaf(Node):
         return value is not None and value.__class__ is not Missing
 
     def explain(self, vals, ctx, out):
-        out.append(LazyFinding(self.code, self.message, vals))
+        out.append(LazyFinding(self.code, self, vals))
+
+    def text_of(self, vals, lang: str) -> str:
+        value = vals[self.index]
+        around = self.around
+        if around is not None and value is not None and value.__class__ is not Missing:
+            split = around.get(lang)
+            if split is None:
+                head, _, tail = messages.render(
+                    f"cmp.{self.op}", {**self.params, "value": "\x00"}, lang
+                ).partition("\x00")
+                split = around[lang] = (head, tail)
+            return split[0] + messages.fmt(value, self.unit, lang) + split[1]
+        return self.finding(vals).text(lang)
 
     def message(self, vals) -> str:
-        value = vals[self.index]
-        if self.around is not None and value is not None and value.__class__ is not Missing:
-            head, tail = self.around
-            return head + messages.fmt(value, self.unit) + tail
-        return self.finding(vals).message
+        return self.text_of(vals, EN)
+
+    def finding_of(self, vals) -> Finding:
+        return self.finding(vals)
 
     def finding(self, vals) -> Finding:
         value = vals[self.index]
         if value.__class__ is Missing:
             return Finding(self.code, value.template, value.params)
-        params = {
-            "label": self.label,
-            "field": self.metric.path or self.metric.name,
-            "op": messages.OPS.get(self.op, self.op),
-            "limit": messages.fmt(self.limit, "pct" if self.unit == "pct2" else self.unit),
-        }
+        params = self.params
         if value is None:
             if self.null == "pending":
                 return Finding(self.code, "pending.bool" if self.unit == "bool" else "pending.field", params)
@@ -222,7 +241,7 @@ class Leaf(Node):
         if self.unit == "bool" and self.op in ("==", "!="):
             wanted = self.limit if self.op == "==" else not self.limit
             return Finding(self.code, "bool.true" if wanted else "bool.false", params)
-        return Finding(self.code, f"cmp.{self.op}", {**params, "value": messages.fmt(value, self.unit)})
+        return Finding(self.code, f"cmp.{self.op}", {**params, "value": messages.Num(value, self.unit)})
 
     def leaves(self):
         yield self
@@ -296,16 +315,19 @@ class AnyOf(Node):
         return self.flat
 
     def explain(self, vals, ctx, out):
-        out.append(LazyFinding(self.code, self._message, (vals, ctx)))
+        out.append(LazyFinding(self.code, self, (vals, ctx)))
 
-    def _message(self, args: tuple) -> str:
+    def finding_of(self, args: tuple) -> Finding:
         vals, ctx = args
         groups = []
         for child in self.alternatives():
             group: list[Finding] = []
             child.explain(vals, ctx, group)
             groups.append(group)
-        return messages.render("any", {"parts": _Joined(groups)})
+        return Finding(self.code, "any", {"parts": messages.Alternatives(groups)})
+
+    def text_of(self, args: tuple, lang: str) -> str:
+        return self.finding_of(args).text(lang)
 
     def leaves(self):
         for child in self.children:
@@ -365,8 +387,8 @@ class HeldNone(Node):
         return MET
 
     def explain(self, vals, ctx, out):
-        held = [messages.TIER_LABELS[t] for t in self.tiers if t in ctx.held]
-        out.append(Finding(self.code, "held.excluded", {"tiers": ", ".join(held)}))
+        held = [t for t in self.tiers if t in ctx.held]
+        out.append(Finding(self.code, "held.excluded", {"tiers": messages.Tiers(held, "list")}))
 
 
 class TierMet(Node):
@@ -390,8 +412,7 @@ class TierMet(Node):
         return result
 
     def explain(self, vals, ctx, out):
-        names = " or ".join(messages.TIER_LABELS[t] for t in self.tiers)
-        out.append(Finding(self.code, "tier_met.none", {"tiers": names}))
+        out.append(Finding(self.code, "tier_met.none", {"tiers": messages.Tiers(self.tiers, "or")}))
 
 
 def as_decimal(value: Any) -> Any:

@@ -48,7 +48,7 @@ class Indicator:
 def _missing_finding(code: str, metric: MetricDef, value: Any) -> Finding:
     if value.__class__ is Missing:
         return Finding(code, value.template, value.params)
-    return Finding(code, "missing.field", {"field": metric.path or metric.name})
+    return Finding(code, "missing.field", {"field": messages.Field(metric.path or metric.name)})
 
 
 def whole(value: Any) -> int | Decimal:

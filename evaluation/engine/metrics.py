@@ -43,16 +43,9 @@ class Missing:
         return f"Missing({self.message!r})"
 
 
-class Shown:
-    """A figure formatted only when a message is rendered (``"{base}"`` → ``fmt(base)``)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __format__(self, spec: str) -> str:
-        return messages.fmt(self.value)
+def Shown(value: Any) -> messages.Num:  # noqa: N802 - reads as the class it was
+    """A figure formatted only when a message is rendered, in its language."""
+    return messages.Num(value)
 
 
 # What an enterprise can do about a figure, for advice: change it now, wait, or nothing.
@@ -80,7 +73,7 @@ def _fin_value(p: Profile, offset: int, name: str) -> Any:
     fin = p.financials[offset]
     value = getattr(fin, name)
     if value is None:
-        return Missing("missing.fin", {"year": fin.year, "field": name})
+        return Missing("missing.fin", {"year": fin.year, "field": messages.Field(name)})
     return value
 
 
@@ -264,11 +257,11 @@ def _ratio_metric(offset: int, num: str, den: str, name: str) -> Callable[[Profi
         top = get_num(fin)
         bottom = get_den(fin)
         if top is None:
-            return Missing("missing.fin", {"year": fin.year, "field": num})
+            return Missing("missing.fin", {"year": fin.year, "field": messages.Field(num)})
         if bottom is None:
-            return Missing("missing.fin", {"year": fin.year, "field": den})
+            return Missing("missing.fin", {"year": fin.year, "field": messages.Field(den)})
         if not bottom:
-            return Missing("undefined.ratio", {"label": label, "year": fin.year, "field": den})
+            return Missing("undefined.ratio", {"label": label, "year": fin.year, "field": messages.Field(den)})
         return top * HUNDRED / bottom
 
     return ratio
@@ -340,13 +333,14 @@ def _growth(p: Profile, offset: int, name: str, label_key: str, get: Callable[[A
     fin, prior = p.financials[offset], p.financials[offset + 1]
     now, base = get(fin), get(prior)
     if now is None:
-        return Missing("missing.fin", {"year": fin.year, "field": name})
+        return Missing("missing.fin", {"year": fin.year, "field": messages.Field(name)})
     if base is None:
-        return Missing("missing.fin", {"year": prior.year, "field": name})
+        return Missing("missing.fin", {"year": prior.year, "field": messages.Field(name)})
     if base <= 0:
         return Missing(
             "undefined.growth",
-            {"label": messages.label(label_key), "field": name, "base_year": prior.year, "base": Shown(base)},
+            {"label": messages.label(label_key), "field": messages.Field(name), "base_year": prior.year,
+             "base": Shown(base)},
         )
     return (now - base) * HUNDRED / base
 
@@ -365,7 +359,7 @@ def _growth_2y(p: Profile, name: str, method: str, label_key: str, get: Callable
                 "undefined.growth",
                 {
                     "label": messages.label(label_key),
-                    "field": name,
+                    "field": messages.Field(name),
                     "base_year": p.financials[2].year,
                     "base": Shown(base),
                 },
@@ -375,7 +369,7 @@ def _growth_2y(p: Profile, name: str, method: str, label_key: str, get: Callable
                 "undefined.growth",
                 {
                     "label": messages.label(label_key),
-                    "field": name,
+                    "field": messages.Field(name),
                     "base_year": p.financials[0].year,
                     "base": Shown(now),
                 },
@@ -461,7 +455,8 @@ def _revenue_grew(p: Profile) -> Any:
     f0, f1, f2 = p.financials[0], p.financials[1], p.financials[2]
     r0, r1, r2 = f0.operating_revenue, f1.operating_revenue, f2.operating_revenue
     if r1 is None or r2 is None:
-        return Missing("missing.fin", {"year": (f1 if r1 is None else f2).year, "field": "operating_revenue"})
+        year = (f1 if r1 is None else f2).year
+        return Missing("missing.fin", {"year": year, "field": messages.Field("operating_revenue")})
     return r0 > r1 > r2
 
 
@@ -484,7 +479,7 @@ def _rd_sum(p: Profile) -> Any:
     f0, f1 = p.financials[0], p.financials[1]
     now, before = f0.rd_expense, f1.rd_expense
     if now is None or before is None:
-        return Missing("missing.fin", {"year": (f0 if now is None else f1).year, "field": "rd_expense"})
+        return Missing("missing.fin", {"year": (f0 if now is None else f1).year, "field": messages.Field("rd_expense")})
     return now + before
 
 
@@ -517,7 +512,7 @@ def _main_avg_3y(p: Profile) -> Any:
     m0, m1, m2 = f0.main_business_revenue, f1.main_business_revenue, f2.main_business_revenue
     if m0 is None or m1 is None or m2 is None:
         fin = f0 if m0 is None else f1 if m1 is None else f2
-        return Missing("missing.fin", {"year": fin.year, "field": "main_business_revenue"})
+        return Missing("missing.fin", {"year": fin.year, "field": messages.Field("main_business_revenue")})
     return (m0 + m1 + m2) / 3
 
 
@@ -542,11 +537,11 @@ METRICS["main_revenue_avg_3y"] = MetricDef(
 
 def _rd_staff_share(p: Profile) -> Any:
     if p.rd_staff is None:
-        return Missing("missing.field", {"field": "rd_staff"})
+        return Missing("missing.field", {"field": messages.Field("rd_staff")})
     if not p.employees:
         return Missing(
             "undefined.ratio",
-            {"label": messages.label("rd_staff_share"), "year": p.year, "field": "employees"},
+            {"label": messages.label("rd_staff_share"), "year": p.year, "field": messages.Field("employees")},
         )
     return Decimal(p.rd_staff) * HUNDRED / p.employees
 
@@ -568,7 +563,7 @@ METRICS["rd_staff_share"] = MetricDef(
 
 def _operating_years(p: Profile) -> Any:
     if p.enterprise.established_year is None:
-        return Missing("missing.field", {"field": "enterprise.established_year"})
+        return Missing("missing.field", {"field": messages.Field("enterprise.established_year")})
     return p.year - p.enterprise.established_year
 
 

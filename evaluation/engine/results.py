@@ -6,7 +6,34 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from .conditions import Finding, LazyFinding
 from .indicators import IndicatorList
+from .messages import EN, render_portable
+
+_FINDINGS = (Finding, LazyFinding)
+
+
+def _said(item: Any, lang: str, portable: bool) -> dict[str, Any]:
+    """A finding, direct route or advice entry as JSON: its message in ``lang`` (and, to store, its neutral form)."""
+    if item.__class__ in _FINDINGS:
+        out = {"code": item.code, "message": item.text(lang)}
+        if portable:
+            out["msg"] = item.portable()
+        return out
+    text = getattr(item, "text", None)
+    if text is None:  # a plain dict (a result rebuilt from JSON)
+        out = dict(item)
+        rendered = render_portable(out.get("msg"), lang)
+        if rendered is not None:
+            out["message"] = rendered
+        if not portable:
+            out.pop("msg", None)
+        return out
+    to_dict = getattr(item, "to_dict", None)
+    out = to_dict(lang) if to_dict is not None else {**dict(item), "message": text(lang)}
+    if portable:
+        out["msg"] = item.portable()
+    return out
 
 
 def _number(value: Any) -> Any:
@@ -60,7 +87,9 @@ class TierResult:
     prerequisites: list
     advice: list | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, lang: str = EN, *, portable: bool = False) -> dict[str, Any]:
+        """The result JSON of profile.md, every message in ``lang``; ``portable`` adds each message's
+        language-neutral form (``msg``) so that a stored result can be shown later in any language."""
         out = {
             "passed": self.passed,
             "status": self.status,
@@ -71,12 +100,12 @@ class TierResult:
             if self.categories is None
             else {k: _number(v) for k, v in self.categories.items()},
             "indicators": _indicators(self.indicators),
-            "direct": [dict(d) for d in self.direct],
-            "unmet": [{"code": u.code, "message": u.message} for u in self.unmet],
+            "direct": [_said(d, lang, portable) for d in self.direct],
+            "unmet": [_said(u, lang, portable) for u in self.unmet],
             "prerequisites": [dict(p) for p in self.prerequisites],
         }
         if self.advice is not None:
-            out["advice"] = [dict(a) for a in self.advice]
+            out["advice"] = [_said(a, lang, portable) for a in self.advice]
         return out
 
     def brief_dict(self) -> dict[str, Any]:
@@ -96,10 +125,10 @@ class EvaluationResult:
     size_class: str
     tiers: dict[str, TierResult] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, lang: str = EN, *, portable: bool = False) -> dict[str, Any]:
         return {
             "ruleset": self.ruleset,
             "year": self.year,
             "size_class": self.size_class,
-            "tiers": {code: result.to_dict() for code, result in self.tiers.items()},
+            "tiers": {code: result.to_dict(lang, portable=portable) for code, result in self.tiers.items()},
         }

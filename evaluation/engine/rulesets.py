@@ -288,7 +288,7 @@ class _Compiler:
         null = spec.get("null", "missing")
         if null not in _NULL_POLICIES:
             raise RulesetError(f"{path}.null", f"must be one of {', '.join(_NULL_POLICIES)}")
-        label = spec.get("label") or messages.label(metric.name)
+        label = messages.Label(metric.name, spec.get("label"))
         leaf = Leaf(code, index, metric, op, as_decimal(value), null, label, source, confidence)
         self.indexed.append(leaf)
         return leaf

@@ -44,20 +44,32 @@ class DirectMet(Record):
     def source(self) -> str:
         return self.node.source
 
-    @property
-    def message(self) -> str:
+    def finding(self) -> Finding:
         node = self.node
         while isinstance(node, (AnyOf, AllOf)):
             node = next((c for c in node.children if c.check(self.vals, None) == MET), node.children[0])
         if not isinstance(node, Leaf):
-            return node.code
+            return Finding(self.node.code, "direct.bool", {"label": messages.Label(node.code or "")})
         params = {
             "label": node.label,
-            "op": messages.OPS.get(node.op, node.op),
-            "limit": messages.fmt(node.limit, "pct" if node.unit == "pct2" else node.unit),
-            "value": messages.fmt(self.vals[node.index], node.unit),
+            "op": messages.Op(node.op),
+            "limit": messages.Num(node.limit, "pct" if node.unit == "pct2" else node.unit),
+            "value": messages.Num(self.vals[node.index], node.unit),
         }
-        return messages.render("direct.bool" if node.unit == "bool" else "direct.leaf", params)
+        return Finding(self.node.code, "direct.bool" if node.unit == "bool" else "direct.leaf", params)
+
+    @property
+    def message(self) -> str:
+        return self.finding().text(messages.EN)
+
+    def text(self, lang: str) -> str:
+        return self.finding().text(lang)
+
+    def portable(self) -> dict[str, Any]:
+        return self.finding().portable()
+
+    def to_dict(self, lang: str = messages.EN) -> dict[str, Any]:
+        return {"code": self.node.code, "message": self.text(lang), "source": self.node.source}
 
 
 
@@ -230,7 +242,7 @@ class CompiledTier:
             if tier in ctx.held or ctx.statuses.get(tier) == "passed":
                 continue
             template = "prereq.pending" if ctx.statuses.get(tier) == "pending" else "prereq.unmet"
-            unmet.append(Finding(f"prerequisite.{tier}", template, {"tier": messages.TIER_LABELS[tier]}))
+            unmet.append(Finding(f"prerequisite.{tier}", template, {"tier": messages.Tiers((tier,))}))
         for node, status in zip(self.rules_rereview if rereview else self.rules_new, statuses, strict=True):
             if status != MET:
                 node.explain(vals, ctx, unmet)
@@ -248,7 +260,7 @@ class CompiledTier:
                             f"category.{code}",
                             "score.category",
                             {
-                                "category": messages.CATEGORY_LABELS.get(code, code),
+                                "category": messages.Category(code),
                                 "score": messages.fmt(categories[code]),
                                 "limit": self.category_mins[position],
                             },

@@ -73,11 +73,18 @@ class ApplicationSerializer(ApplicationListSerializer):
     evidence = EvidenceSerializer(many=True, read_only=True)
     missing_evidence = serializers.SerializerMethodField()
     available_actions = serializers.SerializerMethodField()
+    assessment = serializers.SerializerMethodField()
 
     class Meta(ApplicationListSerializer.Meta):
         fields = [*ApplicationListSerializer.Meta.fields, "assessment", "history", "evidence", "missing_evidence",
                   "available_actions"]
         read_only_fields = fields
+
+    def get_assessment(self, obj: Application) -> Any:
+        """The frozen assessment with its codes as stored and its messages in the request's language."""
+        from evaluation.display import readable
+
+        return readable(obj.assessment) if obj.assessment else obj.assessment
 
     def get_missing_evidence(self, obj: Application) -> list[str]:
         return missing_claims(obj, list(obj.evidence.all()))

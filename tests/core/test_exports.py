@@ -141,7 +141,7 @@ def test_one_enterprise_assessment_prints(client, registry):
     assert page.status_code == 200
     body = page.content.decode()
     assert "杭州精密" in body and "window.print()" in body
-    assert "rd_ratio" in body  # the indicator lines of the evaluation
+    assert "R&amp;D ratio" in body and "rd_ratio" not in body  # the indicator lines, by name
     assert Assessment.objects.count() == 0
 
 

@@ -52,7 +52,7 @@ def test_the_change_page_shows_the_assessment_history_and_the_buttons(client, ci
     client.force_login(city)
     page = client.get(reverse("admin:registry_application_change", args=[app.pk])).content.decode()
     assert "growth subtotal 5 is below the minimum 15" in page  # unmet rule
-    assert "main_growth" in page  # score breakdown
+    assert "main-business revenue growth" in page and "main_growth" not in page  # score breakdown, by name
     assert "Audited financial report" in page  # claim without evidence
     assert 'value="approve"' in page and 'value="return"' in page and 'value="reject"' in page
     assert "8000" in page  # the figures at submission

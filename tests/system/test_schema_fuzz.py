@@ -33,7 +33,7 @@ ROLES = ("member_a", "city_in")
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 
-# Counted for the run summary (tests/hardening/conftest.py prints it).
+# Counted for the run summary (tests/system/conftest.py prints it).
 STATS: dict[str, Any] = {"cases": 0, "operations": set(), "statuses": {}}
 
 

@@ -1,4 +1,5 @@
-"""``manage.py evaluate FILE [--ruleset CODE] [--format json|text]``: a thin wrapper around evaluation.cli."""
+"""``manage.py evaluate FILE [--ruleset CODE] [--format json|text] [--lang en|zh-hans]``: a thin wrapper around
+evaluation.cli."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class Command(BaseCommand):
                 stdin=sys.stdin,
                 rereview=options["rereview"],
                 advice=options["advice"],
+                lang=options["lang"],
             )
         except CliError as exc:
             raise CommandError(str(exc), returncode=exc.exit_code) from None

@@ -14,7 +14,7 @@ from engine_factories import example, star
 
 from evaluation.cli import CliError, main, run
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 NAMES = "ABCD"
 
 

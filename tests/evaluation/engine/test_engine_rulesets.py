@@ -24,7 +24,7 @@ from evaluation.engine import (
 )
 from evaluation.engine.rulesets import RULESET_DIR
 
-ENGINE_DIR = Path(__file__).resolve().parents[2] / "evaluation" / "engine"
+ENGINE_DIR = Path(__file__).resolve().parents[3] / "evaluation" / "engine"
 
 
 def test_built_in_rulesets_and_their_metadata():
