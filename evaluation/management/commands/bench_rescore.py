@@ -49,7 +49,7 @@ class Command(AuditedCommand):
         seed_enterprises(count, year, prefix=PREFIX)
         self.stdout.write(_("Seeded %(n)s enterprises in %(s).1f s (removed %(old)s from an earlier run).")
                           % {"n": count, "s": time.perf_counter() - started, "old": removed})
-        self._settle()
+        settle()
         if Enterprise.objects.exclude(name__startswith=f"{PREFIX}-").exists():
             self.stdout.write(_("Note: the database holds other enterprises too; the jobs score all of them."))
         procs: list = []
@@ -66,14 +66,14 @@ class Command(AuditedCommand):
                                               loglevel="INFO" if log else "WARNING")
                          for i in range(options["workers"])]
                 workers.wait_ready(app, len(procs))
-            first, first_seconds = self._job(options, procs)
+            first, first_seconds = time_job(options, procs)
             self.stdout.write(_("First scoring (every assessment new): %(n)s enterprises in %(s).2f s, "
                                 "%(r).0f enterprises/s") % {"n": first.total, "s": first_seconds,
                                                              "r": first.total / first_seconds})
-            changed = self._change_figures(options["changed"], year)
+            changed = change_figures(options["changed"], year)
             self.stdout.write(_("Changed the figures of %(n)s enterprises.") % {"n": changed})
-            self._settle()
-            job, seconds = self._job(options, procs)
+            settle()
+            job, seconds = time_job(options, procs)
             peaks = [(_("worker %(n)s") % {"n": i + 1}, workers.peak_rss_kib(p.pid)) for i, p in enumerate(procs)]
             if not procs:
                 peaks = [(_("this process (inline, incl. seeding)"),
@@ -95,49 +95,55 @@ class Command(AuditedCommand):
         self.stdout.write(_("Total %(s).2f s, %(r).0f enterprises/s") % {"s": seconds, "r": rate})
         self.stdout.write(f"{job.total} enterprises in {seconds:.2f} s: {rate:.0f} enterprises/s")
 
-    def _settle(self) -> None:
-        """On PostgreSQL, vacuum and analyse what seeding (and removing an earlier run) just churned, as
-        autovacuum would soon after: otherwise the timed re-score shares the machine with that clean-up."""
-        if connection.vendor != "postgresql":
-            return
-        tables = [m._meta.db_table for m in (Enterprise, FinancialYear, Declaration, Assessment, ProfileSnapshot)]
-        with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM ANALYZE {', '.join(tables)}")
 
-    def _job(self, options: dict, procs: list) -> tuple[RescoreJob, float]:
-        kwargs = {"scope": "all", "ruleset": options["ruleset"], "year": options["year"],
-                  "label": "command:bench_rescore", "chunk_size": options["chunk_size"]}
-        started = time.perf_counter()
-        job = rescore.plan_job(**kwargs)
-        if not procs:
-            job = rescore.run_job_inline(job)
-        else:
-            rescore.dispatch_job(job.pk)
-            progress, progressed_at = -1, time.monotonic()
-            while True:
-                job.refresh_from_db()
-                if job.status == RescoreStatus.DONE:
-                    break
-                if all(p.poll() is not None for p in procs):
-                    raise CommandError(_("The workers exited before the job finished."))
-                if job.done + job.failed != progress:
-                    progress, progressed_at = job.done + job.failed, time.monotonic()
-                elif time.monotonic() - progressed_at > 120:
-                    raise CommandError(_("No progress for 2 minutes: see the workers' log (--worker-log)."))
-                time.sleep(0.02)
-        seconds = time.perf_counter() - started
-        options["_rewritten"] = Assessment.objects.filter(job_id=job.pk).count()
-        return job, seconds
+def settle() -> None:
+    """On PostgreSQL, vacuum and analyse what seeding (and removing an earlier run) just churned, as
+    autovacuum would soon after: otherwise the timed re-score shares the machine with that clean-up."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [m._meta.db_table for m in (Enterprise, FinancialYear, Declaration, Assessment, ProfileSnapshot)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {', '.join(tables)}")
 
-    def _change_figures(self, share: float, year: int) -> int:
-        """New figures for every n-th seeded enterprise, as the annual update brings."""
-        if share <= 0:
-            return 0
-        step = max(1, round(1 / share))
-        ids = list(Enterprise.objects.filter(name__startswith=f"{PREFIX}-").order_by("pk")
-                   .values_list("pk", flat=True))[::step]
-        for first in range(0, len(ids), 5000):
-            FinancialYear.objects.filter(enterprise_id__in=ids[first:first + 5000], year=year).update(
-                rd_expense=F("rd_expense") + F("operating_revenue") * 3 / 100
-            )
-        return len(ids)
+
+def time_job(options: dict, procs: list, ruleset: object = None) -> tuple[RescoreJob, float]:
+    """Plan a full re-score, run it on ``procs`` (inline when there are none) and time it from plan to done.
+    ``options["_rewritten"]`` gets the number of assessments the job wrote."""
+    kwargs = {"scope": "all", "ruleset": ruleset or options["ruleset"], "year": options["year"],
+              "label": "command:bench_rescore", "chunk_size": options["chunk_size"]}
+    started = time.perf_counter()
+    job = rescore.plan_job(**kwargs)
+    if not procs:
+        job = rescore.run_job_inline(job)
+    else:
+        rescore.dispatch_job(job.pk)
+        progress, progressed_at = -1, time.monotonic()
+        while True:
+            job.refresh_from_db()
+            if job.status == RescoreStatus.DONE:
+                break
+            if all(p.poll() is not None for p in procs):
+                raise CommandError(_("The workers exited before the job finished."))
+            if job.done + job.failed != progress:
+                progress, progressed_at = job.done + job.failed, time.monotonic()
+            elif time.monotonic() - progressed_at > 120:
+                raise CommandError(_("No progress for 2 minutes: see the workers' log (--worker-log)."))
+            time.sleep(0.02)
+    seconds = time.perf_counter() - started
+    options["_rewritten"] = Assessment.objects.filter(job_id=job.pk).count()
+    return job, seconds
+
+
+def change_figures(share: float, year: int, *, undo: bool = False) -> int:
+    """New figures for every n-th seeded enterprise, as the annual update brings (``undo`` takes them back)."""
+    if share <= 0:
+        return 0
+    step = max(1, round(1 / share))
+    ids = list(Enterprise.objects.filter(name__startswith=f"{PREFIX}-").order_by("pk")
+               .values_list("pk", flat=True))[::step]
+    change = F("operating_revenue") * 3 / 100
+    for first in range(0, len(ids), 5000):
+        FinancialYear.objects.filter(enterprise_id__in=ids[first:first + 5000], year=year).update(
+            rd_expense=F("rd_expense") - change if undo else F("rd_expense") + change
+        )
+    return len(ids)

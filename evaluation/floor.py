@@ -1,0 +1,196 @@
+"""The hardware's floor for a first scoring: the same work as a re-score job, written as plainly as possible.
+
+A reference the scale benchmark measures in the same run as the project's own first scoring, so that the ratio
+of the two, not a number that moves from machine to machine, says how much the project's machinery costs.
+Each of ``processes`` processes takes a contiguous range of enterprise ids and, with plain psycopg:
+
+1. streams its enterprises with their declaration, last year's platform score, three financial years and the
+   tiers they hold, in one query through a server-side cursor;
+2. evaluates each with the compiled engine (a held tier also as its re-review judges it, as a job does) and
+   encodes the same assessment columns a job stores (status, score, route, brief result, input digest);
+3. COPYs them, on a second connection, into a scratch table shaped and indexed like the assessment table;
+4. clears the flag of the scored enterprises in a scratch copy of the enterprise table with one UPDATE FROM,
+   and commits.
+
+It never touches the project's tables. ``check_same_rows`` compares its rows with a job's.
+"""
+
+from __future__ import annotations
+
+import datetime
+import multiprocessing
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from django.db import connection
+
+from enterprises.models import Declaration, Enterprise, FinancialYear
+from enterprises.profiles import DECLARATION_GROUPS
+
+from . import engine
+from .models import Assessment
+from .rescore import ROW_COLUMNS, input_digest, typed_values
+
+FLOOR_ASSESSMENTS = "bench_floor_assessment"
+FLOOR_ENTERPRISES = "bench_floor_enterprise"
+CERTIFICATION_TABLE = "registry_certification"
+_RULESET: list[Any] = []  # read as a plain table: the floor imports no higher layer
+
+
+@dataclass
+class FloorResult:
+    enterprises: int
+    rows: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.enterprises / self.seconds if self.seconds else 0.0
+
+
+def prepare() -> None:
+    """Create (or empty) the scratch tables; not timed."""
+    table = Assessment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {FLOOR_ASSESSMENTS} (LIKE {table} INCLUDING ALL)")
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {FLOOR_ENTERPRISES} (id bigint PRIMARY KEY,"
+                       " needs_rescore boolean NOT NULL)")
+        cursor.execute(f"TRUNCATE {FLOOR_ASSESSMENTS}, {FLOOR_ENTERPRISES}")
+        cursor.execute(f"INSERT INTO {FLOOR_ENTERPRISES} SELECT id, true FROM {Enterprise._meta.db_table}")
+        cursor.execute(f"VACUUM ANALYZE {FLOOR_ENTERPRISES}")
+
+
+def drop() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {FLOOR_ASSESSMENTS}, {FLOOR_ENTERPRISES}")
+
+
+def _stream_query() -> str:
+    declaration_columns = []
+    for section, key in engine.DECLARATION_VALUE_FIELDS:
+        column = DECLARATION_GROUPS[section][key] if key else section
+        declaration_columns.append("NULLIF(d.chuangke, '')" if column == "chuangke" else f"d.{column}")
+    figures = ", ".join(f"f{n}.year, " + ", ".join(f"f{n}.{c}" for c in engine.FINANCIAL_VALUE_FIELDS)
+                        for n in range(3))
+    fin = FinancialYear._meta.db_table
+    return (
+        f"SELECT e.id, e.uscc, e.name, e.region_id, e.sector, e.established_year, d.id, "
+        f"{', '.join(declaration_columns)}, p.platform_score, {figures},"
+        f" (SELECT array_agg(DISTINCT c.tier ORDER BY c.tier) FROM {CERTIFICATION_TABLE} c"
+        "   WHERE c.enterprise_id = e.id AND c.status = 'active' AND c.granted_on <= %(today)s"
+        "   AND c.expires_on >= %(today)s)"
+        f" FROM {Enterprise._meta.db_table} e"
+        f" LEFT JOIN {Declaration._meta.db_table} d ON d.enterprise_id = e.id AND d.year = %(year)s"
+        f" LEFT JOIN {Declaration._meta.db_table} p ON p.enterprise_id = e.id AND p.year = %(year)s - 1"
+        " AND p.platform_score IS NOT NULL"
+        + "".join(f" LEFT JOIN {fin} f{n} ON f{n}.enterprise_id = e.id AND f{n}.year = %(year)s - {n}"
+                  for n in range(3))
+        + " WHERE e.id BETWEEN %(low)s AND %(high)s ORDER BY e.id"
+    )
+
+
+def _work(dsn: dict[str, Any], ruleset_id: int, year: int, low: int, high: int,
+          today: datetime.date) -> tuple[int, int]:
+    import psycopg
+    from psycopg.types.string import TextLoader
+
+    ruleset = _RULESET[0]  # inherited through fork: a compiled ruleset does not pickle
+    n_decl = len(engine.DECLARATION_VALUE_FIELDS)
+    n_fin = len(engine.FINANCIAL_VALUE_FIELDS) + 1
+    mode = b"brief"
+    scored = rows = 0
+    columns = ", ".join(ROW_COLUMNS)
+    first_tier = None
+    with psycopg.connect(**dsn) as reader, psycopg.connect(**dsn) as writer:
+        reader.adapters.register_loader("numeric", TextLoader)  # figures hashed as text, as a job reads them
+        writer.execute("SET synchronous_commit TO OFF")  # as a job's chunk transaction
+        now = datetime.datetime.now(datetime.UTC)
+        with reader.cursor(name="floor") as stream, writer.cursor() as out:
+            stream.itersize = 2000
+            stream.execute(_stream_query(), {"year": year, "low": low, "high": high, "today": today})
+            with out.copy(f"COPY {FLOOR_ASSESSMENTS} ({columns}) FROM STDIN") as copy:
+                for row in stream:
+                    if row[6] is None:  # no declaration for the year: a job records an error, stores nothing
+                        continue
+                    at = 7 + n_decl
+                    declaration = row[7:at]
+                    previous = row[at]
+                    figures = []
+                    for n in range(3):
+                        f = row[at + 1 + n * n_fin: at + 1 + (n + 1) * n_fin]
+                        figures.append(f if f[0] is not None else (year - n, *([None] * (n_fin - 1))))
+                    held = tuple(row[-1] or ())
+                    inputs = (row[1:6], year, declaration, tuple(figures), previous, held)
+                    digest = input_digest(mode, inputs)
+                    try:
+                        parsed = engine.profile_from_values(*typed_values(inputs))
+                        result = engine.evaluate(parsed, ruleset, explain=False, advice=False)
+                        if held:
+                            engine.evaluate(parsed, ruleset, rereview=True, explain=True, advice=False)
+                    except engine.ProfileError:
+                        continue
+                    for tier, r in result.tiers.items():
+                        first_tier = first_tier or tier
+                        copy.write_row((row[0], year, ruleset_id, tier, r.status, bool(r.passed), r.route or "",
+                                        r.score, r.max_score, orjson.dumps(r.brief_dict(), default=str).decode(),
+                                        digest, now, None))
+                        rows += 1
+                    scored += 1
+            out.execute(
+                f"UPDATE {FLOOR_ENTERPRISES} e SET needs_rescore = false FROM {FLOOR_ASSESSMENTS} a"
+                " WHERE a.enterprise_id = e.id AND a.tier = %s AND a.enterprise_id BETWEEN %s AND %s",
+                [first_tier or "", low, high],
+            )
+        writer.commit()
+    return scored, rows
+
+
+def _ranges(processes: int) -> list[tuple[int, int]]:
+    """Contiguous id ranges holding about the same number of enterprises each."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT min(id), max(id) FROM (SELECT id, ntile(%s) OVER (ORDER BY id) AS part"
+            f" FROM {Enterprise._meta.db_table}) t GROUP BY part ORDER BY part", [processes])
+        return cursor.fetchall()
+
+
+def _dsn() -> dict[str, Any]:
+    s = connection.settings_dict
+    dsn = {"dbname": s["NAME"], "user": s["USER"], "password": s["PASSWORD"], "host": s["HOST"],
+           "port": s["PORT"]}
+    return {k: v for k, v in dsn.items() if v not in (None, "")}
+
+
+def run(version: Any, year: int, processes: int) -> FloorResult:
+    """Score every enterprise into the scratch tables with ``processes`` processes; times steps 1-4."""
+    from .services import compiled
+
+    if connection.vendor != "postgresql":
+        raise RuntimeError("the floor reference needs PostgreSQL")
+    _RULESET[:] = [compiled(version)]
+    ranges = _ranges(processes)
+    dsn = _dsn()
+    today = datetime.date.today()
+    connection.close()  # forked processes must not share the parent's connection
+    context = multiprocessing.get_context("fork")
+    started = time.perf_counter()
+    with context.Pool(len(ranges)) as pool:
+        parts = pool.starmap(_work, [(dsn, version.pk, year, low, high, today) for low, high in ranges])
+    seconds = time.perf_counter() - started
+    return FloorResult(sum(p[0] for p in parts), sum(p[1] for p in parts), seconds)
+
+
+def check_same_rows(ruleset_id: int, year: int) -> int:
+    """How many rows differ between the floor's table and the job's assessments (compared column by column,
+    without the job id and time): 0 when both wrote the same rows."""
+    table = Assessment._meta.db_table
+    columns = "enterprise_id, year, ruleset_id, tier, status, passed, route, score, max_score, result, input_digest"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT count(*) FROM (SELECT {columns} FROM {FLOOR_ASSESSMENTS} EXCEPT SELECT {columns}"
+            f" FROM {table} WHERE ruleset_id = %s AND year = %s) a) + (SELECT count(*) FROM (SELECT {columns}"
+            f" FROM {table} WHERE ruleset_id = %s AND year = %s EXCEPT SELECT {columns} FROM {FLOOR_ASSESSMENTS}) b)",
+            [ruleset_id, year, ruleset_id, year])
+        return cursor.fetchone()[0]
