@@ -50,14 +50,20 @@ class FloorResult:
         return self.enterprises / self.seconds if self.seconds else 0.0
 
 
-def prepare() -> None:
-    """Create (or empty) the scratch tables; not timed."""
+def prepare(foreign_keys: bool = True) -> None:
+    """Create the scratch tables afresh; not timed. The assessment copy has the real table's columns, defaults,
+    checks and indexes and, unless ``foreign_keys`` is off, its foreign keys too (checked at commit, as there):
+    the same rows into the same kind of table."""
     table = Assessment._meta.db_table
+    drop()
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE IF NOT EXISTS {FLOOR_ASSESSMENTS} (LIKE {table} INCLUDING ALL)")
-        cursor.execute(f"CREATE TABLE IF NOT EXISTS {FLOOR_ENTERPRISES} (id bigint PRIMARY KEY,"
-                       " needs_rescore boolean NOT NULL)")
-        cursor.execute(f"TRUNCATE {FLOOR_ASSESSMENTS}, {FLOOR_ENTERPRISES}")
+        cursor.execute(f"CREATE TABLE {FLOOR_ASSESSMENTS} (LIKE {table} INCLUDING ALL)")
+        if foreign_keys:
+            cursor.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass"
+                           " AND contype = 'f'", [table])
+            for (definition,) in cursor.fetchall():
+                cursor.execute(f"ALTER TABLE {FLOOR_ASSESSMENTS} ADD {definition}")
+        cursor.execute(f"CREATE TABLE {FLOOR_ENTERPRISES} (id bigint PRIMARY KEY, needs_rescore boolean NOT NULL)")
         cursor.execute(f"INSERT INTO {FLOOR_ENTERPRISES} SELECT id, true FROM {Enterprise._meta.db_table}")
         cursor.execute(f"VACUUM ANALYZE {FLOOR_ENTERPRISES}")
 

@@ -217,9 +217,12 @@ class SizeRun:
             cursor.execute(f"TRUNCATE {', '.join(SCORE_TABLES)}")
         SimulationJob.objects.all().delete()
         bench = RulesetVersion.objects.filter(title__startswith=BENCH_TITLE)
+        base = self._base_version()
+        # The API load's applications were judged under an earlier run's version: point them at the base one.
+        Application.objects.filter(ruleset__in=bench).update(ruleset=base)
+        Certification.objects.filter(ruleset__in=bench).update(ruleset=base)
         RulesetVersion.objects.filter(based_on__in=bench).delete()
         bench.delete()
-        base = self._base_version()
         top = RulesetVersion.objects.filter(code=base.code).order_by("-version").values_list("version", flat=True)
         settle()
         return RulesetVersion.objects.create(
@@ -276,12 +279,15 @@ class SizeRun:
                 workers.stop(p)
 
     def _floor(self, version: RulesetVersion, processes: int) -> None:
-        floor.prepare()
+        keys = not self.options["floor_without_keys"]
+        floor.prepare(foreign_keys=keys)
         result = floor.run(version, YEAR, processes)
         self.result["floor"] = result.rate
         differ = floor.check_same_rows(version.pk, YEAR)
         self.result["floor_differ"] = differ
-        self.say(f"floor (plain psycopg, {processes} process(es)): {result.enterprises:,} enterprises in "
+        with_keys = "with" if keys else "without"
+        self.say(f"floor (plain psycopg, {processes} process(es), {with_keys} foreign keys): "
+                 f"{result.enterprises:,} enterprises in "
                  f"{result.seconds:.1f} s, {result.rate:,.0f}/s; rows differing from the job's: {differ}")
         floor.drop()
 

@@ -75,7 +75,9 @@ class Command(AuditedCommand):
         parser.add_argument("--api-users", type=int, default=50)
         parser.add_argument("--port", type=int, default=18400, help=_("Port of the API server under load."))
         parser.add_argument("--chunk-size", type=int, default=None)
-        parser.add_argument("--certified", type=float, default=0.2,
+        parser.add_argument("--floor-without-keys", action="store_true",
+                            help=_("Leave the foreign keys off the floor's scratch assessment table."))
+        parser.add_argument("--certified", type=float, default=0.1,
                             help=_("Share of seeded enterprises given a certification (some expired)."))
         parser.add_argument("--skip", default="",
                             help=_("Measurements to leave out, comma-separated: simulation, pages, api, floor."))
@@ -129,8 +131,9 @@ class Command(AuditedCommand):
                     command += [f"--{flag.replace('_', '-')}", str(options[flag])]
             if options["skip"]:
                 command += ["--skip", options["skip"]]
-            if options["reseed"]:
-                command.append("--reseed")
+            for flag in ("reseed", "floor_without_keys"):
+                if options[flag]:
+                    command.append(f"--{flag.replace('_', '-')}")
             self.stdout.write(_("== %(n)s enterprises, database %(db)s (%(load)s)")
                               % {"n": f"{size:,}", "db": database, "load": load_average()})
             self.stdout.flush()
