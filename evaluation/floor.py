@@ -18,8 +18,9 @@ It never touches the project's tables. ``check_same_rows`` compares its rows wit
 from __future__ import annotations
 
 import datetime
-import multiprocessing
+import os
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,7 +103,7 @@ def _work(dsn: dict[str, Any], ruleset_id: int, year: int, low: int, high: int,
     import psycopg
     from psycopg.types.string import TextLoader
 
-    ruleset = _RULESET[0]  # inherited through fork: a compiled ruleset does not pickle
+    ruleset = _RULESET[0]  # inherited through fork
     n_decl = len(engine.DECLARATION_VALUE_FIELDS)
     n_fin = len(engine.FINANCIAL_VALUE_FIELDS) + 1
     mode = b"brief"
@@ -180,10 +181,34 @@ def run(version: Any, year: int, processes: int) -> FloorResult:
     dsn = _dsn()
     today = datetime.date.today()
     connection.close()  # forked processes must not share the parent's connection
-    context = multiprocessing.get_context("fork")
     started = time.perf_counter()
-    with context.Pool(len(ranges)) as pool:
-        parts = pool.starmap(_work, [(dsn, version.pk, year, low, high, today) for low, high in ranges])
+    # Plain fork and a pipe per process: no helper threads in this process (a multiprocessing pool's threads can
+    # leave a lock held across a later fork, and the next pool's processes then never start).
+    children = []
+    for low, high in ranges:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: work, report, leave without running the parent's clean-up
+            os.close(read)
+            code = 1
+            try:
+                scored, rows = _work(dsn, version.pk, year, low, high, today)
+                os.write(write, f"{scored} {rows}".encode())
+                code = 0
+            except BaseException:  # noqa: BLE001 - reported, and the parent fails on the exit code
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        os.close(write)
+        children.append((pid, read))
+    parts = []
+    for pid, read in children:
+        with os.fdopen(read, "rb") as pipe:
+            report = pipe.read().decode()
+        _pid, status = os.waitpid(pid, 0)
+        if status != 0 or not report:
+            raise RuntimeError("a floor process failed (its traceback is above)")
+        parts.append(tuple(int(v) for v in report.split()))
     seconds = time.perf_counter() - started
     return FloorResult(sum(p[0] for p in parts), sum(p[1] for p in parts), seconds)
 

@@ -32,6 +32,7 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("seed_rate", "seeding", "/s"),
     ("first", "first scoring", "/s"),
     ("floor", "floor", "/s"),
+    ("floor_keys", "floor with FKs", "/s"),
     ("changed", "re-score, 10% changed", "/s"),
     ("pool discovery", "pool discovery", "s"),
     ("simulation", "simulation", "s"),
@@ -75,12 +76,11 @@ class Command(AuditedCommand):
         parser.add_argument("--api-users", type=int, default=50)
         parser.add_argument("--port", type=int, default=18400, help=_("Port of the API server under load."))
         parser.add_argument("--chunk-size", type=int, default=None)
-        parser.add_argument("--floor-without-keys", action="store_true",
-                            help=_("Leave the foreign keys off the floor's scratch assessment table."))
         parser.add_argument("--certified", type=float, default=0.1,
                             help=_("Share of seeded enterprises given a certification (some expired)."))
         parser.add_argument("--skip", default="",
-                            help=_("Measurements to leave out, comma-separated: simulation, pages, api, floor."))
+                            help=_("Measurements to leave out, comma-separated: simulation, pages, api, floor, "
+                                   "floor-keys (the floor into a table with the foreign keys)."))
         parser.add_argument("--reseed", action="store_true", help=_("Seed again even when a seed is found."))
         parser.add_argument("--worker-log", help=_("Append the workers' output to this file."))
         parser.add_argument("--run-size", type=int, help=_("(internal) measure one size in this process."))
@@ -94,7 +94,7 @@ class Command(AuditedCommand):
             raise CommandError(_("bench_scale starts Celery workers: set REDIS_URL to a Redis database."))
         options["worker_counts"] = _int_list(options["workers"], "--workers")
         skip = {s.strip() for s in options["skip"].split(",") if s.strip()}
-        unknown = skip - {"simulation", "pages", "api", "floor"}
+        unknown = skip - {"simulation", "pages", "api", "floor", "floor-keys"}
         if unknown:
             raise CommandError(_("--skip: unknown measurement %(names)s.") % {"names": ", ".join(sorted(unknown))})
         options["skip_set"] = skip
@@ -131,7 +131,7 @@ class Command(AuditedCommand):
                     command += [f"--{flag.replace('_', '-')}", str(options[flag])]
             if options["skip"]:
                 command += ["--skip", options["skip"]]
-            for flag in ("reseed", "floor_without_keys"):
+            for flag in ("reseed",):
                 if options[flag]:
                     command.append(f"--{flag.replace('_', '-')}")
             self.stdout.write(_("== %(n)s enterprises, database %(db)s (%(load)s)")
@@ -174,6 +174,10 @@ class Command(AuditedCommand):
                 base = r["scaling"][counts[0]]
                 w(f"  {r['size']:,}: " + ", ".join(
                     f"{c} worker(s) {r['scaling'][c]:,.0f}/s ({r['scaling'][c] / base:.2f}x)" for c in counts))
+        for r in results:
+            if r.get("first") and r.get("floor_keys"):
+                w(_("%(n)s: first scoring / floor with the assessment table's foreign keys: %(q).2f")
+                  % {"n": f"{r['size']:,}", "q": r["first"] / r["floor_keys"]})
         w("")
         for r in results:
             if r.get("first") and r.get("floor"):
