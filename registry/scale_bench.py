@@ -144,7 +144,7 @@ class SizeRun:
             # This database is the benchmark's own (its name says so): start from empty.
             cursor.execute(f"TRUNCATE {Enterprise._meta.db_table}, {MARKER} CASCADE")
         started = time.perf_counter()
-        first, last = copy_seed(self.size, YEAR, prefix=PREFIX)
+        first, last = copy_seed(self.size, YEAR, prefix=PREFIX, rebuild=True)
         self._seed_registry(first, last)
         settle()
         with connection.cursor() as cursor:
@@ -248,15 +248,18 @@ class SizeRun:
         r = self.result
         procs = self._start(counts[0])
         try:
-            version = self._fresh_ruleset()
-            job, seconds = time_job(self._job_options(), procs, ruleset=version)
-            r["first"] = job.total / seconds
+            # With --repeat, the first scoring and the floor take turns and each keeps its best time: on a
+            # machine others share, that compares the two at their least disturbed.
+            for attempt in range(self.options["repeat"]):
+                version = self._fresh_ruleset()
+                job, seconds = time_job(self._job_options(), procs, ruleset=version)
+                r["first"] = max(r.get("first", 0.0), job.total / seconds)
+                self.say(f"first scoring, {counts[0]} worker(s), attempt {attempt + 1}: {job.total:,} enterprises "
+                         f"in {seconds:.1f} s, {job.total / seconds:,.0f}/s ({job.failed} failed)")
+                if "floor" not in self.skip:
+                    self._floor(version, counts[0])
             r["scaling"][str(counts[0])] = r["first"]
-            self.say(f"first scoring, {counts[0]} worker(s): {job.total:,} enterprises in {seconds:.1f} s, "
-                     f"{r['first']:,.0f}/s ({job.failed} failed)")
             r["rss"] = max(workers.peak_rss_kib(p.pid) for p in procs) * 1024
-            if "floor" not in self.skip:
-                self._floor(version, counts[0])
             changed = change_figures(0.1, YEAR)
             settle()
             try:
@@ -285,7 +288,7 @@ class SizeRun:
         for key, keys in variants:
             floor.prepare(foreign_keys=keys)
             result = floor.run(version, YEAR, processes)
-            self.result[key] = result.rate
+            self.result[key] = max(self.result.get(key) or 0.0, result.rate)
             differ = floor.check_same_rows(version.pk, YEAR)
             self.result[f"{key}_differ"] = differ
             with_keys = "with" if keys else "without"

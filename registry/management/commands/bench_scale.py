@@ -81,6 +81,8 @@ class Command(AuditedCommand):
         parser.add_argument("--skip", default="",
                             help=_("Measurements to leave out, comma-separated: simulation, pages, api, floor, "
                                    "floor-keys (the floor into a table with the foreign keys)."))
+        parser.add_argument("--repeat", type=int, default=1,
+                            help=_("Time the first scoring and the floor this many times, in turns; keep the best."))
         parser.add_argument("--reseed", action="store_true", help=_("Seed again even when a seed is found."))
         parser.add_argument("--worker-log", help=_("Append the workers' output to this file."))
         parser.add_argument("--run-size", type=int, help=_("(internal) measure one size in this process."))
@@ -93,6 +95,8 @@ class Command(AuditedCommand):
         if not settings.REDIS_URL:
             raise CommandError(_("bench_scale starts Celery workers: set REDIS_URL to a Redis database."))
         options["worker_counts"] = _int_list(options["workers"], "--workers")
+        if options["repeat"] < 1:
+            raise CommandError(_("--repeat: give a whole number of at least 1."))
         skip = {s.strip() for s in options["skip"].split(",") if s.strip()}
         unknown = skip - {"simulation", "pages", "api", "floor", "floor-keys"}
         if unknown:
@@ -125,7 +129,8 @@ class Command(AuditedCommand):
             command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench_scale",
                        "--run-size", str(size), "--result", str(out), "--workers", options["workers"],
                        "--api-duration", str(options["api_duration"]), "--api-users", str(options["api_users"]),
-                       "--port", str(options["port"]), "--certified", str(options["certified"])]
+                       "--port", str(options["port"]), "--certified", str(options["certified"]),
+                       "--repeat", str(options["repeat"])]
             for flag in ("chunk_size", "worker_log"):
                 if options[flag]:
                     command += [f"--{flag.replace('_', '-')}", str(options[flag])]
