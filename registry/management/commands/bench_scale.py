@@ -151,8 +151,9 @@ class Command(AuditedCommand):
     def _report(self, results: list[dict], options: dict) -> None:
         w = self.stdout.write
         w("")
-        w(_("bench_scale on PostgreSQL, %(workers)s worker(s); times are warm, pages the median of 3; "
-            "the load average (2 cores) is given beside each size.") % {"workers": options["worker_counts"][0]})
+        w(_("bench_scale on PostgreSQL, %(workers)s worker(s); times are warm, pages the median of 3; the load "
+            "average (%(cores)s cores) is given beside each size.")
+          % {"workers": options["worker_counts"][0], "cores": os.cpu_count()})
         headings = ["enterprises", *[f"{h} ({u})" for _k, h, u in COLUMNS], "load at start/end"]
         rows = [[f"{r['size']:,}", *[self._cell(r, k, u) for k, _h, u in COLUMNS],
                  f"{r['load_start']} / {r['load_end']}"] for r in results]
