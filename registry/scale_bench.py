@@ -108,7 +108,8 @@ class SizeRun:
 
             accounts = load_bench.prepare_accounts(self.options["api_users"], YEAR)
         stop_on_sigterm()
-        self.scorings()
+        if "scoring" not in self.skip:
+            self.scorings()
         if "simulation" not in self.skip:
             self.simulation()
         if "pages" not in self.skip:

@@ -9,6 +9,7 @@ import datetime
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from stdnum.cn import uscc as uscc_check
 
 from enterprises.copy_seed import copy_seed
 from enterprises.models import Declaration, Enterprise, FinancialYear
@@ -46,6 +47,8 @@ def test_copy_seed_stores_enterprises_with_figures_and_keeps_the_schema(postgres
     assert len(set(seeded.values_list("region__city_code", flat=True))) > 5  # spread over the province
     profile = build_profile(seeded.get(pk=first + 7), YEAR)
     assert profile["financials"][0]["operating_revenue"] > 0
+    assert all(uscc_check.is_valid(code) for code in seeded.values_list("uscc", flat=True))
+    assert len(set(Declaration.objects.filter(enterprise__in=seeded).values_list("employees", flat=True))) > 10
     # A later seed continues the ids and credit codes instead of colliding with the first one.
     again, _last = copy_seed(5, YEAR, prefix="SEEDTEST")
     assert again == last + 1
