@@ -45,8 +45,9 @@ PREFIX = "BENCH"  # the seeded enterprises' name prefix, shared with bench_resco
 SUFFIX = "_scale_"
 MARKER = "bench_scale_seed"
 
-# Columns measured by features other work adds. A dotted path to a callable ``(command) -> seconds`` turns the
-# column on; an empty string prints "n/a (not built)". Adding a feature's measurement is one line here.
+# Columns measured by features other work adds. A dotted path to a callable ``(run: SizeRun) -> seconds`` turns
+# the column on (``run.size``, ``run.client()`` for a signed-in admin client, ``run.say``); an empty string prints
+# "n/a (not built)". Adding a feature's measurement is one line here.
 HOOKS: dict[str, str] = {
     "pool discovery": "",
     "public directory search": "",
@@ -61,13 +62,13 @@ def load_average() -> str:
     return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
-def run_hook(name: str, command: Any) -> tuple[float | None, str]:
+def run_hook(name: str, run: Any) -> tuple[float | None, str]:
     """Measure a hooked column: its seconds, or None and the note to print when the feature is not built."""
     path = HOOKS.get(name, "")
     if not path:
         return None, "n/a (not built)"
     measure: Callable[[Any], float] = import_string(path)
-    return measure(command), ""
+    return measure(run), ""
 
 
 def median_time(fn: Callable[[], Any], rounds: int = 3) -> float:
@@ -117,7 +118,7 @@ class SizeRun:
         if accounts is not None:
             self.api(accounts)
         for name in ("pool discovery", "public directory search"):
-            value, note = run_hook(name, self.command)
+            value, note = run_hook(name, self)
             self.result[name] = value
             self.result[f"{name}_note"] = note
         with connection.cursor() as cursor:
@@ -309,7 +310,7 @@ class SizeRun:
         self.result["simulation"] = time.perf_counter() - started
         self.say(f"simulation over {job.total:,} enterprises (pass mark 60 -> 65): {self.result['simulation']:.1f} s")
 
-    def _client(self) -> Client:
+    def client(self) -> Client:
         User = get_user_model()
         user, _ = User.objects.get_or_create(username="bench-scale-admin",
                                              defaults={"is_staff": True, "is_superuser": True})
@@ -318,7 +319,7 @@ class SizeRun:
         return client
 
     def pages(self) -> None:
-        client = self._client()
+        client = self.client()
         middle = Enterprise.objects.filter(name__startswith=f"{PREFIX}-").order_by("pk")[self.size // 2]
         pages = {
             "dashboard_province": "/admin/insights/dashboard/",
