@@ -62,7 +62,7 @@ def _int_list(value: str, option: str) -> list[int]:
 
 class Command(AuditedCommand):
     help = _("Benchmark the registry at several sizes on PostgreSQL (not a test): seeding, first scoring and its "
-             "plain-psycopg floor, a re-score with 10% changed, simulation, dashboard, admin lists, API "
+             "plain-psycopg floor, a re-score with a tenth changed, simulation, dashboard, admin lists, API "
              "latency under load, worker memory and database size. Seeds one database per size once and "
              "reuses it.")
 
