@@ -451,14 +451,30 @@ def _write_postgres(rows: list[tuple], snapshots: dict[str, str], fresh: set[int
         # No TRUNCATE: the staging tables empty themselves at commit (and a rolled-back chunk leaves nothing
         # behind), and truncating a table on every chunk churns the catalog.
         if snapshots:
-            with raw.copy("COPY rescore_snapshot_stage (digest, data) FROM STDIN") as copy:
-                for item in snapshots.items():
-                    copy.write_row(item)
-            cursor.execute(
-                f"INSERT INTO {snapshot_table} (digest, data, created_at)"
-                " SELECT digest, data, now() FROM rescore_snapshot_stage"
-                " ON CONFLICT (digest) DO NOTHING"
-            )
+            # Snapshots are shared by content: most already exist after the first scoring of these figures
+            # (a new ruleset version scores the same inputs). The missing ones go straight into the table with
+            # COPY; should another worker store one of them meanwhile, the COPY fails as a whole and they go
+            # through the staging table's INSERT … ON CONFLICT instead.
+            cursor.execute(f"SELECT digest FROM {snapshot_table} WHERE digest = ANY(%s)", [list(snapshots)])
+            known = {digest for (digest,) in cursor.fetchall()}
+            missing = [(d, text) for d, text in snapshots.items() if d not in known]
+            if missing:
+                try:
+                    with transaction.atomic(), raw.copy(
+                        f"COPY {snapshot_table} (digest, data, created_at) FROM STDIN"
+                    ) as copy:
+                        now = timezone.now()
+                        for digest, text in missing:
+                            copy.write_row((digest, text, now))
+                except UniqueViolation:  # raised by the raw COPY, so psycopg's class, not Django's
+                    with raw.copy("COPY rescore_snapshot_stage (digest, data) FROM STDIN") as copy:
+                        for item in missing:
+                            copy.write_row(item)
+                    cursor.execute(
+                        f"INSERT INTO {snapshot_table} (digest, data, created_at)"
+                        " SELECT digest, data, now() FROM rescore_snapshot_stage"
+                        " ON CONFLICT (digest) DO NOTHING"
+                    )
         if fresh:
             new = [row for row in rows if row[0] in fresh]
             try:

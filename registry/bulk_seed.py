@@ -8,14 +8,18 @@ tier and others fail it.
 from __future__ import annotations
 
 import random
+import time
 from decimal import Decimal
 
+from django.core.management.base import CommandError
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import F, Max
+from django.utils.translation import gettext as _
 from stdnum.cn import uscc as uscc_check
 
 from enterprises.models import Declaration, Enterprise, FinancialYear
-from evaluation.models import Assessment, RescoreError
+from evaluation import rescore, tasks
+from evaluation.models import Assessment, ProfileSnapshot, RescoreError, RescoreJob, RescoreStatus
 
 from .models import Certification, DemotionProposal, Notification
 
@@ -23,9 +27,13 @@ _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 REGIONS = ("330106", "330102", "330108", "330203", "330205", "330302", "330402", "330502", "330602", "330702")
 
 
+# The name prefix of the enterprises the benchmarks seed (and remove again).
+PREFIX = "BENCH"
+
+
 def _uscc(region: str, number: int) -> str:
     digits = []
-    for _ in range(9):
+    for _digit in range(9):
         number, rest = divmod(number, len(_ALPHABET))
         digits.append(_ALPHABET[rest])
     body = "91" + region + "".join(reversed(digits))
@@ -99,4 +107,59 @@ def delete_seeded(prefix: str = "BENCH") -> int:
                           FinancialYear):
                 model.objects.filter(enterprise_id__in=part)._raw_delete(using)
             Enterprise.objects.filter(pk__in=part)._raw_delete(using)
+    return len(ids)
+
+
+# --- Timing re-scores (bench_rescore, bench_scale) -----------------------------------------------------------
+
+def settle() -> None:
+    """On PostgreSQL, vacuum and analyse what seeding (and removing an earlier run) just churned, as
+    autovacuum would soon after: otherwise the timed re-score shares the machine with that clean-up."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [m._meta.db_table for m in (Enterprise, FinancialYear, Declaration, Assessment, ProfileSnapshot)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {', '.join(tables)}")
+
+
+def time_job(options: dict, procs: list, ruleset: object = None) -> tuple[RescoreJob, float]:
+    """Plan a full re-score, run it on ``procs`` (inline when there are none) and time it from plan to done.
+    ``options["_rewritten"]`` gets the number of assessments the job wrote."""
+    kwargs = {"scope": "all", "ruleset": ruleset or options["ruleset"], "year": options["year"],
+              "label": "command:bench_rescore", "chunk_size": options["chunk_size"]}
+    started = time.perf_counter()
+    job = rescore.plan_job(**kwargs)
+    if not procs:
+        job = rescore.run_job_inline(job)
+    else:
+        tasks.dispatch_job(job.pk)
+        progress, progressed_at = -1, time.monotonic()
+        while True:
+            job.refresh_from_db()
+            if job.status == RescoreStatus.DONE:
+                break
+            if all(p.poll() is not None for p in procs):
+                raise CommandError(_("The workers exited before the job finished."))
+            if job.done + job.failed != progress:
+                progress, progressed_at = job.done + job.failed, time.monotonic()
+            elif time.monotonic() - progressed_at > 120:
+                raise CommandError(_("No progress for 2 minutes: see the workers' log (--worker-log)."))
+            time.sleep(0.02)
+    seconds = time.perf_counter() - started
+    options["_rewritten"] = Assessment.objects.filter(job_id=job.pk).count()
+    return job, seconds
+
+
+def change_figures(share: float, year: int, *, undo: bool = False) -> int:
+    """New figures for every n-th seeded enterprise, as the annual update brings (``undo`` takes them back)."""
+    if share <= 0:
+        return 0
+    step = max(1, round(1 / share))
+    ids = list(Enterprise.objects.filter(name__startswith=f"{PREFIX}-").order_by("pk")
+               .values_list("pk", flat=True))[::step]
+    change = F("operating_revenue") * 3 / 100
+    for first in range(0, len(ids), 5000):
+        FinancialYear.objects.filter(enterprise_id__in=ids[first:first + 5000], year=year).update(
+            rd_expense=F("rd_expense") - change if undo else F("rd_expense") + change
+        )
     return len(ids)

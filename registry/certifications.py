@@ -223,6 +223,10 @@ def propose_demotions(shortfalls: Iterable[Shortfall], job_id: int | None = None
             except IntegrityError:
                 continue
     reason = _("Re-score #%(job)s: no longer meets the tier.") % {"job": job_id} if job_id else ""
+    # The audit entry names each proposal (``str`` reads its enterprise): one query for all, not one each.
+    enterprises = Enterprise.objects.only("name").in_bulk({p.enterprise_id for p in created})
+    for p in created:
+        p.enterprise = enterprises[p.enterprise_id]
     record_many(
         build_entry(p, AuditAction.CREATE, after={"tier": p.tier, "year": p.year, "status": p.status,
                                                   "certification_id": p.certification_id},

@@ -145,7 +145,7 @@ def test_a_chunk_reads_and_writes_with_the_same_number_of_queries_whatever_its_s
         rescore.run_chunk(large.chunks.get().pk)
     assert large.total == 15
     assert len(many) == len(few)
-    assert len(many) <= 25
+    assert len(many) <= 27  # (on PostgreSQL the snapshots' COPY runs in a savepoint: two of them)
 
 
 def test_unknown_region_tier_or_ruleset_is_rejected_naming_it():
