@@ -16,6 +16,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .parsers import RequestTooLarge
+
 
 def _django_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
@@ -46,8 +48,6 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, RequestDataTooBig):
-        from .parsers import RequestTooLarge
-
         exc = RequestTooLarge(_("The request body is larger than %(limit)d bytes.")
                               % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
     elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):

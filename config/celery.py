@@ -30,6 +30,7 @@ app.autodiscover_tasks()
 def recycle_database_connections(task: Any = None, **kwargs: Any) -> None:
     if task is not None and getattr(task.request, "is_eager", False):
         return
+    # config.celery is imported by config/__init__.py, before Django is set up: django.db only at task time.
     from django.db import close_old_connections
 
     close_old_connections()

@@ -14,6 +14,7 @@ class CoreConfig(AppConfig):
     }
 
     def ready(self) -> None:
+        # Imported here: models, signals and receivers may be imported only once every app is loaded.
         from django.db.models.signals import post_delete, post_migrate
 
         from . import signals  # noqa: F401  (binds Celery tasks to the audit trail)

@@ -11,14 +11,16 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -46,8 +48,6 @@ def _cell(value: Any) -> Any:
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
     if isinstance(value, dict | list):
-        import json
-
         return json.dumps(value, ensure_ascii=False)
     return value
 
@@ -67,7 +67,7 @@ def write_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str)
             writer.writerow([neutralise_text(str(v)) if isinstance(v, str | Promise) else _cell(v) for v in row])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     if fmt == "xlsx":
-        from openpyxl import Workbook
+        from openpyxl import Workbook  # imported on first export: openpyxl costs ~0.1 s at every start-up
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet()
@@ -91,7 +91,7 @@ def _xlsx_cell(sheet: Any, value: Any) -> Any:
     value = XML_ILLEGAL.sub("", value)
     if not is_formula_like(value):
         return value
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell import WriteOnlyCell  # see write_table: openpyxl is imported on first use
 
     cell = WriteOnlyCell(sheet, value)
     cell.data_type = "s"  # openpyxl would otherwise store text starting with "=" as a formula
@@ -146,9 +146,6 @@ class ExportMixin:
         ]
 
     def export_view(self, request: HttpRequest, fmt: str) -> HttpResponse:
-        from django.core.exceptions import PermissionDenied
-        from django.http import Http404
-
         if fmt not in FORMATS:
             raise Http404
         if not self.has_view_or_change_permission(request):

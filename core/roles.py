@@ -18,6 +18,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.db.models import Model, Q, QuerySet
 
 ENTERPRISE_MEMBERS = "enterprise_members"
@@ -55,8 +56,6 @@ def sync_role_groups(using: str = "default", **kwargs: Any) -> None:
     Only adds: a permission an administrator gave a group by hand stays. A permission whose model is not
     migrated yet is left for the signal of its own app, which follows.
     """
-    from django.contrib.auth.models import Group, Permission
-
     for name, perms in role_permissions().items():
         group, _ = Group.objects.using(using).get_or_create(name=name)
         have = set(group.permissions.values_list("content_type__app_label", "codename"))

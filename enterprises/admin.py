@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -134,8 +135,6 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
 
     def save_model(self, request: HttpRequest, obj: ReviewerProfile, form: ModelForm, change: bool) -> None:
-        from django.contrib.auth.models import Group
-
         with acting_as(request.user):
             super().save_model(request, obj, form, change)
         obj.user.groups.remove(*Group.objects.filter(name__in=LEVEL_GROUPS.values()))

@@ -318,7 +318,7 @@ def _scan_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo, scanner: _Scanne
 
 def read_xlsx(content: bytes, limits: ImportLimits) -> list[list[Any]]:
     check_xlsx(content, limits)
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # imported on first import file: openpyxl is slow to load
 
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)

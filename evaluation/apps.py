@@ -16,6 +16,7 @@ class EvaluationConfig(AppConfig):
     }
 
     def ready(self) -> None:
+        # Imported here: models, signals and receivers may be imported only once every app is loaded.
         from enterprises.signals import figures_changed
 
         from .sizes import refresh_size_classes

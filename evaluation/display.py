@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 
 from .engine import messages
 from .engine.localise import localise
@@ -29,8 +29,6 @@ def tier_label(code: str, lang: str | None = None) -> str:
 
 
 def _labels():
-    from django.utils.translation import gettext_lazy, pgettext_lazy
-
     status = {"passed": pgettext_lazy("assessment status", "passed"),
               "failed": pgettext_lazy("assessment status", "failed"),
               "pending": pgettext_lazy("assessment status", "pending")}

@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import psycopg
 from django.db import connection
+from psycopg.types.string import TextLoader
 
 from enterprises.models import DECLARATION_GROUPS, Declaration, Enterprise, FinancialYear
 
@@ -98,9 +100,6 @@ def _stream_query() -> str:
 
 def _work(dsn: dict[str, Any], ruleset_id: int, year: int, low: int, high: int,
           today: datetime.date) -> tuple[int, int]:
-    import psycopg
-    from psycopg.types.string import TextLoader
-
     ruleset = _RULESET[0]  # inherited through fork
     n_decl = len(engine.DECLARATION_VALUE_FIELDS)
     n_fin = len(engine.FINANCIAL_VALUE_FIELDS) + 1

@@ -22,6 +22,7 @@ from django.db import connection
 from django.db.models import F, Value
 from django.db.models.functions import NullIf
 from django.utils.translation import gettext as _
+from psycopg.types.string import TextLoader
 
 from core.lookups import AnyOf
 from enterprises.models import DECLARATION_GROUPS, DECLARATION_SCALARS, Declaration, Enterprise, FinancialYear
@@ -206,8 +207,6 @@ def _load_values_postgres(
     ids: list[int], year: int
 ) -> tuple[dict[int, tuple], dict[int, Any], dict[int, dict[int, tuple]]]:
     """``load_values`` in plain SQL (booleans and integers as psycopg reads them, figures as text)."""
-    from psycopg.types.string import TextLoader
-
     declaration_table = Declaration._meta.db_table
     columns = []
     for section, key in engine.DECLARATION_VALUE_FIELDS:

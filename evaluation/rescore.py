@@ -25,6 +25,7 @@ from django.db.models import Count, F, Max, Min, OuterRef, QuerySet, Subquery, S
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg.errors import UniqueViolation
 
 from core.audit import acting_as
 from core.lookups import AnyOf
@@ -430,8 +431,6 @@ def _write_orm(rows: list[tuple], snapshots: dict[str, str]) -> None:
 
 
 def _write_postgres(rows: list[tuple], snapshots: dict[str, str], fresh: set[int]) -> None:
-    from psycopg.errors import UniqueViolation
-
     table = Assessment._meta.db_table
     snapshot_table = ProfileSnapshot._meta.db_table
     columns = ", ".join(ROW_COLUMNS)

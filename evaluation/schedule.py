@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,6 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
 @transaction.atomic
 def install_default_schedule(reset: bool = False) -> tuple[list[str], list[str]]:
     """Create the missing default entries (and with ``reset``, restore changed ones). Returns (created, reset)."""
-    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
-
     created, restored = [], []
     for entry in DEFAULT_SCHEDULE:
         schedule: dict = {"crontab": None, "interval": None}

@@ -15,8 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from celery import shared_task
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,8 +64,6 @@ def create_draft(
     Either give the whole edited ``data`` or ``changes`` as {dotted path: new value}. The engine compiles the
     draft first, so a broken edit is refused here rather than in the middle of a job.
     """
-    from django.core.exceptions import ValidationError
-
     edited = copy.deepcopy(data if data is not None else base.data)
     for path, value in (changes or {}).items():
         try:
@@ -130,8 +129,6 @@ def population(job: SimulationJob) -> QuerySet:
 
 def summarise(job: SimulationJob) -> dict[str, Any]:
     """Per-tier and per-city gains and losses, from the stored changes (one aggregate query)."""
-    from django.db.models import Count
-
     per_tier: dict[str, dict[str, int]] = {t: {"gain": 0, "loss": 0} for t in Tier.values}
     per_city: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: {t: {"gain": 0, "loss": 0}
                                                                             for t in Tier.values})

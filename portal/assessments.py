@@ -14,8 +14,11 @@ from django.utils.translation import gettext_lazy
 
 from enterprises.models import Enterprise, Tier
 from enterprises.services import DECLARATION_PATHS
-from evaluation.display import ROUTE_LABELS, STATUS_LABELS, reader_language
+from evaluation import engine
+from evaluation.display import ROUTE_LABELS, STATUS_LABELS, readable, reader_language
 from evaluation.profiles import ProfileUnavailable
+from evaluation.services import evaluate_enterprise
+from evaluation.versions import builtin_ruleset_data, get_ruleset_version
 
 # profile.md path (as the declaration service names errors) → declaration form field.
 DECLARATION_FIELD_OF_PATH = {path: attname for attname, path in DECLARATION_PATHS.items()}
@@ -31,9 +34,6 @@ VIA_LABELS = {"held": gettext_lazy("held"), "evaluated": gettext_lazy("met in th
 
 def ruleset_choices() -> list[tuple[str, str]]:
     """Each built-in ruleset with the date it applies from, e.g. "miit-2026, in force from 2026-04-01"."""
-    from evaluation import engine
-    from evaluation.versions import builtin_ruleset_data
-
     return [
         (code, _("%(code)s, in force from %(date)s")
          % {"code": code, "date": builtin_ruleset_data(code).get("effective_from", "?")})
@@ -43,8 +43,6 @@ def ruleset_choices() -> list[tuple[str, str]]:
 
 def default_ruleset_code() -> str:
     """The ruleset in force today (2号文 from its effective date)."""
-    from evaluation import engine
-
     return engine.ruleset_for_date(timezone.localdate())
 
 
@@ -78,8 +76,6 @@ def _advice_text(item: Any) -> str:
 def present_result(result: dict[str, Any], version: Any = None, *, only: str | None = None) -> dict[str, Any]:
     """Arrange a result dict (profile.md, fresh or stored) for templates, its messages and labels in the active
     language. ``only`` keeps one tier (an application's)."""
-    from evaluation.display import readable
-
     result = readable(result)
     tiers_data = result.get("tiers") if "tiers" in result else {only: result} if only else {}
     marks = pass_marks(version)
@@ -119,10 +115,6 @@ def present_result(result: dict[str, Any], version: Any = None, *, only: str | N
 
 def self_assessment(enterprise: Enterprise, year: int, code: str, *, only: str | None = None) -> dict[str, Any]:
     """Evaluate the stored figures of ``year`` under ruleset ``code`` (with advice) for display."""
-    from evaluation import engine
-    from evaluation.services import evaluate_enterprise
-    from evaluation.versions import get_ruleset_version
-
     context: dict[str, Any] = {"year": year, "ruleset_code": code}
     try:
         version = get_ruleset_version(code)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from enterprises.models import Declaration, Enterprise, FinancialYear
+from evaluation.versions import annual_update_deadline as deadline_of
+from evaluation.versions import ruleset_in_force
 from registry.models import ApplicationKind, Certification
 
 
@@ -35,9 +37,6 @@ def annual_update_deadline(calendar_year: int) -> datetime.date:
     ``REGISTRY["ANNUAL_UPDATE_DEADLINES"]``), for the ruleset in force on 30 April of that year: the 2022 rules
     while they apply then, 2号文 (in force from 2026-04-01) after.
     """
-    from evaluation.versions import annual_update_deadline as deadline_of
-    from evaluation.versions import ruleset_in_force
-
     return deadline_of(ruleset_in_force(datetime.date(calendar_year, 4, 30)), calendar_year)
 
 

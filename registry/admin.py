@@ -27,6 +27,7 @@ from core.roles import visible_enterprises, visible_regions
 from enterprises.admin_filters import CityFilter
 from evaluation.display import readable, route_label, status_label
 from evaluation.models import ProfileSnapshot
+from evaluation.services import snapshot_profile
 
 from . import applications, certifications, evidence, quotas
 from .models import (
@@ -209,8 +210,6 @@ class ApplicationAdmin(ExportMixin, ReadOnlyAdmin):
     def figures(self, obj: Application) -> str:
         profile = None
         if obj.input_digest:
-            from evaluation.services import snapshot_profile
-
             profile = snapshot_profile(
                 ProfileSnapshot.objects.filter(digest=obj.input_digest).values_list("data", flat=True).first()
             )

@@ -20,6 +20,7 @@ class RegistryConfig(AppConfig):
     }
 
     def ready(self) -> None:
+        # Imported here: models, signals and receivers may be imported only once every app is loaded.
         from evaluation.signals import chunk_scored
 
         from .certifications import propose_demotions

@@ -37,6 +37,7 @@ from evaluation import floor, workers
 from evaluation.models import RulesetVersion, SimulationJob
 from evaluation.simulation import create_draft
 from evaluation.simulation import run as run_simulation
+from evaluation.versions import get_ruleset_version
 
 from .bulk_seed import change_figures, settle, time_job
 from .certifications import refresh_current_tier
@@ -107,6 +108,7 @@ class SizeRun:
         self.seed()
         accounts = None
         if "api" not in self.skip:
+            # bench/ is a folder of scripts beside the apps, on the path only when the benchmark runs.
             from bench import load as load_bench  # the API load benchmark's accounts, server and locust
 
             accounts = load_bench.prepare_accounts(self.options["api_users"], YEAR)
@@ -215,8 +217,6 @@ class SizeRun:
         version = (RulesetVersion.objects.published().exclude(title__startswith=BENCH_TITLE)
                    .in_force(timezone.localdate()))
         if version is None:
-            from evaluation.versions import get_ruleset_version
-
             version = get_ruleset_version(None)
         return version
 
@@ -344,7 +344,7 @@ class SizeRun:
             self.say(f"{path}: {self.result[key] * 1000:.0f} ms")
 
     def api(self, accounts: dict) -> None:
-        from bench import load as load_bench
+        from bench import load as load_bench  # see above: bench/ is outside the apps
 
         connection.close()
         port, users = self.options["port"], self.options["api_users"]

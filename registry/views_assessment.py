@@ -15,6 +15,7 @@ from enterprises.models import Enterprise, Tier
 from evaluation.display import readable, reader_language, route_label, status_label
 from evaluation.models import Assessment
 from evaluation.profiles import ProfileUnavailable
+from evaluation.services import evaluate_enterprise, explained_results
 
 
 def _lines(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -60,8 +61,6 @@ def assessment_print_view(request: HttpRequest, pk: int) -> HttpResponse:
     tiers: list[dict[str, Any]] = []
     source = "stored"
     if year is not None and year in years:
-        from evaluation.services import explained_results
-
         rows = {a.tier: a for a in stored.filter(year=year).order_by("tier", "-evaluated_at")}
         breakdowns = explained_results(rows.values())
         for tier in Tier:
@@ -71,8 +70,6 @@ def assessment_print_view(request: HttpRequest, pk: int) -> HttpResponse:
                                    score=a.score, max_score=a.max_score, route=a.route, ruleset=a.ruleset,
                                    evaluated_at=a.evaluated_at))
     elif year is not None:
-        from evaluation.services import evaluate_enterprise
-
         source = "live"
         try:
             evaluated = evaluate_enterprise(enterprise, year, advice=False)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.roles import reviewer_of
+from enterprises.models import Membership
 
 from .models import Application, ApplicationStatus
 
@@ -148,8 +149,6 @@ def is_member(user: Any, application: Application) -> bool:
         return False
     cache_ = user.__dict__.setdefault("_membership_cache", {})
     if application.enterprise_id not in cache_:
-        from enterprises.models import Membership
-
         cache_[application.enterprise_id] = Membership.objects.filter(
             user=user, enterprise_id=application.enterprise_id
         ).exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
 from ..models import DECLARATION_GROUPS, DECLARATION_SCALARS, Declaration, Enterprise, FinancialYear, Region
@@ -37,8 +38,6 @@ class RegisterEnterpriseSerializer(serializers.Serializer):
 
     def validate_uscc(self, value: str) -> str:
         value = normalize_uscc(value)
-        from django.core.exceptions import ValidationError
-
         try:
             validate_uscc(value)
         except ValidationError as exc:

@@ -13,6 +13,7 @@ from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
 from .errors import ProfileError
+from .size import known_sectors
 
 TIER_CODES: tuple[str, ...] = (
     "innovative_sme",
@@ -438,8 +439,6 @@ def parse_profile(data: Any, *, sectors: frozenset[str] | None = None) -> Profil
     ``sectors`` restricts ``enterprise.sector`` to the SME size table's keys (the default).
     """
     if sectors is None:
-        from .size import known_sectors
-
         sectors = known_sectors()
     data = _object(data, "", _TOP_LEVEL)
     year = _int(data.get("year"), "year", MIN_YEAR, MAX_YEAR)
@@ -687,8 +686,6 @@ def profile_from_values(
         return parse_profile(
             values_to_dict(enterprise, year, declaration, financials, platform_score_previous, held_tiers)
         )
-    from .size import known_sectors
-
     if enterprise[3] not in known_sectors():
         return parse_profile(
             values_to_dict(enterprise, year, declaration, financials, platform_score_previous, held_tiers)

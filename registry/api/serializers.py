@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from core.validators import EARLIEST_FIGURES_YEAR
 from enterprises.models import Enterprise, Tier
+from evaluation.display import readable
 
 from ..evidence import missing_claims
 from ..models import (
@@ -82,8 +83,6 @@ class ApplicationSerializer(ApplicationListSerializer):
 
     def get_assessment(self, obj: Application) -> Any:
         """The frozen assessment with its codes as stored and its messages in the request's language."""
-        from evaluation.display import readable
-
         return readable(obj.assessment) if obj.assessment else obj.assessment
 
     def get_missing_evidence(self, obj: Application) -> list[str]:

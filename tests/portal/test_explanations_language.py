@@ -13,6 +13,7 @@ import pytest
 from django.urls import reverse
 
 from evaluation.engine import messages
+from registry import applications
 from tests.factories import UserFactory, store_profile
 
 from .conftest import PROFILE
@@ -89,13 +90,13 @@ def test_self_assessment_and_admin_assessment_read_in_the_language_without_codes
     from django.test import Client
 
     from evaluation.models import Assessment
-    from evaluation.services import assess_and_store
+    from evaluation.services import evaluate_enterprise, store_assessments
     from tests.factories import EnterpriseFactory, MembershipFactory
 
     member = MembershipFactory(user=UserFactory(username="finance"), enterprise=EnterpriseFactory(name="甲精密机械"))
     enterprise = member.enterprise
     store_profile(enterprise, copy.deepcopy(PROFILE))
-    assess_and_store(enterprise, 2025)
+    store_assessments([evaluate_enterprise(enterprise, 2025, advice=True)])
     admin = UserFactory(username="province-admin", is_staff=True, is_superuser=True)
 
     def sign_in(user) -> None:
@@ -141,15 +142,14 @@ def test_a_stored_application_assessment_reads_in_the_readers_language_everywher
     from django.test import Client
 
     from enterprises.models import Region
-    from registry import services
     from tests.factories import EnterpriseFactory, MembershipFactory, reviewer
 
     member = MembershipFactory(user=UserFactory(username="applicant"),
                                enterprise=EnterpriseFactory(region=Region.objects.get(code="330106")))
     store_profile(member.enterprise, copy.deepcopy(PROFILE))
-    app = services.create_application(enterprise=member.enterprise, tier="hidden_champion", year=2025,
+    app = applications.create_application(enterprise=member.enterprise, tier="hidden_champion", year=2025,
                                       user=member.user)
-    app = services.submit_application(app, user=member.user)
+    app = applications.submit_application(app, user=member.user)
     assert app.assessment["unmet"] and all("msg" in u for u in app.assessment["unmet"])  # stored neutral
 
     county = reviewer("county", "330106", username="county-reviewer")

@@ -7,6 +7,8 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from evaluation.cli import CliError, build_parser, run
+
 
 class Command(BaseCommand):
     help = (
@@ -17,13 +19,9 @@ class Command(BaseCommand):
     requires_migrations_checks = False
 
     def add_arguments(self, parser):
-        from evaluation.cli import build_parser
-
         build_parser(parser)
 
     def handle(self, *args, **options):
-        from evaluation.cli import CliError, run
-
         try:
             output = run(
                 options["file"],

@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from tqdm import tqdm
 
 from core.audit import AuditedCommand
 from evaluation import rescore, tasks
@@ -63,8 +64,6 @@ class Command(AuditedCommand):
         self._report(job)
 
     def _bar(self, job: RescoreJob) -> Any:
-        from tqdm import tqdm
-
         return tqdm(total=job.total, initial=job.done + job.failed, unit=_("enterprises"),
                     disable=not sys.stderr.isatty(), file=sys.stderr)
 
