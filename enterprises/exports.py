@@ -16,9 +16,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -176,8 +177,13 @@ class ExportMixin:
             raise Http404
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
-        queryset = changelist.get_queryset(request)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters as exc:
+            # The list itself shows these as "?e=1"; a download has no page to show it on: say what was wrong.
+            return HttpResponseBadRequest(_("The list's filter is not valid: %(reason)s") % {"reason": exc},
+                                          content_type="text/plain; charset=utf-8")
+        queryset = changelist.queryset
         return file_response(export_queryset(queryset, fmt), self.opts.model_name, fmt)
 
     def get_actions(self, request: HttpRequest) -> dict:
