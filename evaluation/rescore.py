@@ -27,6 +27,7 @@ from django.db.models import Count, F, Lookup, Max, Min, OuterRef, QuerySet, Sub
 from django.db.models.functions import Coalesce, Greatest, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError
 
 from enterprises.audit import acting_as
 from enterprises.models import Declaration, Enterprise, FinancialYear, Region, Tier
@@ -135,8 +136,16 @@ def start_job(**kwargs: Any) -> RescoreJob:
     with transaction.atomic():
         job = plan_job(**kwargs)
         if job.total:
-            transaction.on_commit(lambda: dispatch_job(job.pk))
+            transaction.on_commit(lambda: _dispatch_or_leave_to_resume(job.pk))
     return job
+
+
+def _dispatch_or_leave_to_resume(job_id: int) -> None:
+    """With the broker down the planned job stays in the database; the stalled-job schedule entry queues it."""
+    try:
+        dispatch_job(job_id)
+    except OperationalError as exc:
+        logger.warning("re-score job %s not queued, the broker is unreachable: %s", job_id, exc)
 
 
 MAX_AUTOMATIC_ATTEMPTS = 5

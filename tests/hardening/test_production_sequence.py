@@ -57,13 +57,13 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _wait_for_port(process: subprocess.Popen) -> None:
+def _wait_for_port(process: subprocess.Popen, port: int = PORT) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"gunicorn exited: {process.stderr.read()}")
         try:
-            with socket.create_connection(("127.0.0.1", PORT), timeout=1):
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
                 return
         except OSError:
             time.sleep(0.3)
