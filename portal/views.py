@@ -392,8 +392,11 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     candidate = get_user_model()(email=invitation.email)
     form = AcceptInvitationForm(candidate, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = invitations.accept(invitation, username=form.cleaned_data["username"],
-                                  password=form.cleaned_data["new_password1"])
+        try:
+            user = invitations.accept(invitation, username=form.cleaned_data["username"],
+                                      password=form.cleaned_data["new_password1"])
+        except ValidationError as exc:  # accepted meanwhile, by another request with the same link
+            return render(request, "portal/invitation_invalid.html", {"message": exc.messages[0]}, status=400)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome to %(name)s.") % {"name": invitation.enterprise.name})
         return redirect("portal:home")
