@@ -4,6 +4,7 @@ Development defaults need nothing set: SQLite under ``var/`` and Celery tasks ru
 ``DEBUG=0``, a real ``SECRET_KEY``, ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` (broker, results, cache).
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -39,7 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -192,7 +193,7 @@ else:
 # --- API ------------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -240,6 +241,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+}
+# API tokens (django-rest-knox): hashed in the database, one per client, each expiring this long after it was
+# issued; clients send "Authorization: Token <token>" (enterprises/credentials.py).
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(hours=env.float("API_TOKEN_TTL_HOURS", default=24)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 

@@ -9,7 +9,7 @@ class EnterprisesConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete
 
-        from . import signals  # noqa: F401
+        from . import credentials, signals  # noqa: F401
         from .audit import record_delete
 
         post_delete.connect(record_delete, dispatch_uid="audit_record_delete")

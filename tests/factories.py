@@ -9,6 +9,7 @@ from typing import Any
 import factory
 from django.contrib.auth import get_user_model
 
+from enterprises.credentials import issue_token
 from enterprises.models import Declaration, Enterprise, FinancialYear, Membership, Region, ReviewerProfile
 from enterprises.profiles import DECLARATION_GROUPS, DECLARATION_SCALARS
 from enterprises.uscc import make_uscc
@@ -102,3 +103,8 @@ def store_profile(enterprise: Enterprise, profile: dict[str, Any]) -> None:
     if values.get("chuangke") is None:
         values["chuangke"] = ""
     Declaration.objects.update_or_create(enterprise=enterprise, year=profile["year"], defaults=values)
+
+
+def api_token(user: Any) -> str:
+    """A fresh API token for ``user``, as ``POST /api/auth/token/`` issues it."""
+    return issue_token(user)[0]

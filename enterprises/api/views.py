@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from knox.models import AuthToken
 from rest_framework import mixins, permissions, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from evaluation import engine
 from evaluation.services import evaluate_enterprise, get_ruleset_version
 
+from ..credentials import issue_token, revoke_tokens
 from ..filtersets import EnterpriseFilterSet
 from ..models import Declaration, Enterprise, FinancialYear
 from ..profiles import ProfileUnavailable
@@ -35,6 +36,8 @@ from .serializers import (
     RegisteredSerializer,
     RegisterSerializer,
     TokenRequestSerializer,
+    TokenRevokedSerializer,
+    TokenRevokeSerializer,
     TokenSerializer,
 )
 
@@ -55,8 +58,8 @@ class RegisterView(APIView):
             username=data["username"], password=data["password"], email=data["email"],
             enterprise=data["enterprise"],
         )
-        token = Token.objects.get_or_create(user=user)[0]
-        body = {"user_id": user.pk, "username": user.username, "token": token.key,
+        token, _expiry = issue_token(user)
+        body = {"user_id": user.pk, "username": user.username, "token": token,
                 "enterprise": EnterpriseSerializer(enterprise).data}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -78,8 +81,26 @@ class TokenView(APIView):
             raise serializers.ValidationError(
                 {"non_field_errors": [_("Unable to log in with the given username and password.")]}
             )
-        token = Token.objects.get_or_create(user=user)[0]
-        return Response({"token": token.key})
+        token, expiry = issue_token(user)
+        return Response(TokenSerializer({"token": token, "expiry": expiry}).data)
+
+
+class TokenRevokeView(APIView):
+    """Revoke the token this request is signed with, or with ``{"all": true}`` every token of the caller."""
+
+    @extend_schema(request=TokenRevokeSerializer, responses={200: TokenRevokedSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = TokenRevokeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if serializer.validated_data["all"]:
+            revoked = revoke_tokens(request.user)
+        elif isinstance(request.auth, AuthToken):
+            revoked = revoke_tokens(request.user, token=request.auth)
+        else:
+            raise serializers.ValidationError({"all": [
+                _("This request is not signed with a token; send all=true to revoke every token.")
+            ]})
+        return Response({"revoked": revoked})
 
 
 def _check_year(year: int) -> None:

@@ -1,18 +1,17 @@
 """The enterprise API: sign-up, tokens, and each user seeing only what they may."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from enterprises.models import Enterprise, Membership
 from enterprises.uscc import make_uscc
-from tests.factories import EnterpriseFactory, MembershipFactory, UserFactory, reviewer
+from tests.factories import EnterpriseFactory, MembershipFactory, UserFactory, api_token, reviewer
 
 pytestmark = pytest.mark.django_db
 
 
 def authed(client, user):
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = api_token(user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 
