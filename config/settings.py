@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_prometheus",
     "axes",
     "enterprises",
     "evaluation",
@@ -53,8 +54,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so it sees every answer: errors under /api/ are JSON whoever produced them.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Early, so it sees every answer: errors under /api/ are JSON whoever produced them.
     "config.middleware.ApiJsonErrorsMiddleware",
+    # The request id (from the proxy's X-Request-ID or a new one) and the user on every log line.
+    "config.ops.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -66,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "enterprises.audit.AuditActorMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -301,10 +306,27 @@ REGISTRY = {
     },
 }
 
+# Operations (config/ops.py): /health/, /health/live/ and /metrics (Bearer METRICS_TOKEN, or a superuser).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+HEALTH_DISK_MAX_PERCENT = env.float("HEALTH_DISK_MAX_PERCENT", default=90.0)
+
+# Logs: one JSON object a line in production (LOG_FORMAT=json, the default when DEBUG is off), each with the
+# request id, the user and the enterprise the request concerns; plain text in development.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "enterprises.log_context.LogContextFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user)s %(enterprise)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(user)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
+                             "formatter": "json" if LOG_FORMAT == "json" else "text"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
 

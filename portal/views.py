@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from enterprises import log_context
 from enterprises import services as enterprise_services
 from enterprises.models import Declaration, Enterprise, FinancialYear, Membership, Tier
 from registry.models import Application, Certification, Evidence, EvidenceClaim, Notification
@@ -63,6 +64,7 @@ def enterprise_required(view: Callable[..., HttpResponse]) -> Callable[..., Http
             return render(request, "portal/no_enterprise.html", status=403)
         request.enterprise = membership.enterprise
         request.membership = membership
+        log_context.bind(enterprise=membership.enterprise_id)
         return view(request, membership.enterprise, *args, **kwargs)
 
     return wrapper
