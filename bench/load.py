@@ -86,8 +86,8 @@ def seed_enterprises(total: int, seed: int = 7) -> int:
 def prepare_accounts(users: int, year: int) -> dict:
     """Owners with tokens for ``users`` enterprises that have figures; registry staff with a token."""
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
+    from enterprises.credentials import issue_token
     from enterprises.models import Declaration, Enterprise, FinancialYear, Membership, Region
     from registry import demo
     from registry.models import Application
@@ -112,9 +112,9 @@ def prepare_accounts(users: int, year: int) -> dict:
             Declaration.objects.update_or_create(enterprise=enterprise, year=y, defaults=row)
         for app in Application.objects.open().filter(enterprise=enterprise):  # left by an interrupted run
             applications.withdraw(app, user=user, reason="benchmark clean-up")
-        members.append({"enterprise_id": enterprise.pk, "token": Token.objects.get_or_create(user=user)[0].key})
+        members.append({"enterprise_id": enterprise.pk, "token": issue_token(user)[0]})
     staff, _ = User.objects.get_or_create(username="bench-staff", defaults={"is_staff": True})
-    return {"members": members, "staff_token": Token.objects.get_or_create(user=staff)[0].key, "year": year}
+    return {"members": members, "staff_token": issue_token(staff)[0], "year": year}
 
 
 def start_gunicorn(port: int, workers: int) -> subprocess.Popen:

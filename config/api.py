@@ -16,6 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .middleware import is_api
 from .parsers import RequestTooLarge
 
 
@@ -74,7 +75,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    return is_api(request.path)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

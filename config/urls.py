@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", include("enterprises.api.urls")),
     path("api/", include("evaluation.api.urls")),
     path("api/", include("registry.api.urls")),
+    path("", include("config.ops")),
     path("", include("portal.urls")),
 ]
 

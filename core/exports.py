@@ -17,10 +17,11 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import path
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -150,8 +151,13 @@ class ExportMixin:
             raise Http404
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
-        return self.export_response(changelist.get_queryset(request), fmt)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters as exc:
+            # The list itself shows these as "?e=1"; a download has no page to show it on: say what was wrong.
+            return HttpResponseBadRequest(_("The list's filter is not valid: %(reason)s") % {"reason": exc},
+                                          content_type="text/plain; charset=utf-8")
+        return self.export_response(changelist.queryset, fmt)
 
     def export_rows(self, queryset: QuerySet) -> tuple[list[str], Iterable[list]]:
         """The headers and rows of an export: every concrete field unless the admin says otherwise."""

@@ -21,3 +21,7 @@ class EnterprisesConfig(AppConfig):
             "enterprises.delete_reviewerprofile", "enterprises.view_membership",
         ],
     }
+
+    def ready(self) -> None:
+        # Imported here: receivers may be connected only once every app is loaded.
+        from . import credentials  # noqa: F401  (revokes a user's API tokens when the password changes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError
 
 from core.roles import region_q
 from enterprises.models import Enterprise, Tier
@@ -34,6 +36,8 @@ from .models import (
     SimulationStatus,
 )
 from .versions import compiled
+
+logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 500
 
@@ -199,7 +203,11 @@ def start_simulation(
     )
 
     def queue() -> None:
-        result = run_simulation.delay(job.pk)
+        try:
+            result = run_simulation.delay(job.pk)
+        except OperationalError as exc:  # the broker is down: the job stays queued, visible in the admin
+            logger.warning("simulation %s not queued, the broker is unreachable: %s", job.pk, exc)
+            return
         SimulationJob.objects.filter(pk=job.pk, task_id="").update(task_id=result.id or "")
 
     transaction.on_commit(queue)

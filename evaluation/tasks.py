@@ -4,12 +4,14 @@ safe to run twice (see ``rescore``: a chunk run twice finds itself done)."""
 from __future__ import annotations
 
 import datetime
+import logging
 from typing import Any
 
 from celery import group, shared_task
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from enterprises.models import Enterprise
 
@@ -17,6 +19,8 @@ from . import rescore
 from .models import RescoreChunk, RescoreJob, RescoreScope, RescoreStatus
 from .rescore import finish_if_complete, plan_job
 from .versions import annual_update_deadline, ruleset_in_force
+
+logger = logging.getLogger(__name__)
 
 RETRY = {"autoretry_for": (OperationalError, InterfaceError, DatabaseError), "retry_backoff": True,
          "retry_backoff_max": 300, "max_retries": 5, "acks_late": True}
@@ -76,8 +80,16 @@ def start_job(**kwargs: Any) -> RescoreJob:
     with transaction.atomic():
         job = plan_job(**kwargs)
         if job.total:
-            transaction.on_commit(lambda: dispatch_job(job.pk))
+            transaction.on_commit(lambda: _dispatch_or_leave_to_resume(job.pk))
     return job
+
+
+def _dispatch_or_leave_to_resume(job_id: int) -> None:
+    """With the broker down the planned job stays in the database; the stalled-job schedule entry queues it."""
+    try:
+        dispatch_job(job_id)
+    except BrokerUnreachable as exc:
+        logger.warning("re-score job %s not queued, the broker is unreachable: %s", job_id, exc)
 
 
 MAX_AUTOMATIC_ATTEMPTS = 5

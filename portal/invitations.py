@@ -69,7 +69,14 @@ def send_invitation(enterprise: Enterprise, email: str, invited_by: Any, accept_
 
 @transaction.atomic
 def accept(invitation: Invitation, *, username: str, password: str) -> Any:
-    """Create the invited user's account and membership (role member), recorded as the new user's own act."""
+    """Create the invited user's account and membership (role member), recorded as the new user's own act.
+
+    A link is spent once a member with its address exists. Accepts of links to one enterprise take its row lock
+    and check again under it, so several at once (a double click, a link shared) make one account at most.
+    """
+    Enterprise.objects.select_for_update().filter(pk=invitation.enterprise.pk).first()
+    if Membership.objects.filter(enterprise=invitation.enterprise, user__email__iexact=invitation.email).exists():
+        raise ValidationError(_("This invitation has already been accepted."))
     User = get_user_model()
     user = User.objects.create_user(username=username, password=password, email=invitation.email)
     with acting_as(user, reason=_("Invitation accepted")):

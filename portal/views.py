@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.validators import EARLIEST_FIGURES_YEAR, is_figures_year
+from enterprises import log_context
 from enterprises import services as enterprise_services
 from enterprises.models import Declaration, Enterprise, FinancialYear, Membership, Tier
 from registry import applications, eligibility, evidence, workflow
@@ -66,6 +67,7 @@ def enterprise_required(view: Callable[..., HttpResponse]) -> Callable[..., Http
             return render(request, "portal/no_enterprise.html", status=403)
         request.enterprise = membership.enterprise
         request.membership = membership
+        log_context.bind(enterprise=membership.enterprise_id)
         return view(request, membership.enterprise, *args, **kwargs)
 
     return wrapper
@@ -384,8 +386,11 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     candidate = get_user_model()(email=invitation.email)
     form = AcceptInvitationForm(candidate, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = invitations.accept(invitation, username=form.cleaned_data["username"],
-                                  password=form.cleaned_data["new_password1"])
+        try:
+            user = invitations.accept(invitation, username=form.cleaned_data["username"],
+                                      password=form.cleaned_data["new_password1"])
+        except ValidationError as exc:  # accepted meanwhile, by another request with the same link
+            return render(request, "portal/invitation_invalid.html", {"message": exc.messages[0]}, status=400)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome to %(name)s.") % {"name": invitation.enterprise.name})
         return redirect("portal:home")

@@ -11,6 +11,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from enterprises.credentials import issue_token
 from enterprises.models import (
     DECLARATION_GROUPS,
     DECLARATION_SCALARS,
@@ -165,3 +166,8 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     publicity_ends_on = factory.LazyAttribute(
         lambda o: timezone.localdate() + datetime.timedelta(days=5) if o.status == ApplicationStatus.PUBLICITY
         else None)
+
+
+def api_token(user: Any) -> str:
+    """A fresh API token for ``user``, as ``POST /api/auth/token/`` issues it."""
+    return issue_token(user)[0]

@@ -70,6 +70,15 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expiry = serializers.DateTimeField(allow_null=True, help_text="When the token stops working (API_TOKEN_TTL_HOURS).")
+
+
+class TokenRevokeSerializer(serializers.Serializer):
+    all = serializers.BooleanField(default=False, help_text="Revoke every token of the user, not only this one.")
+
+
+class TokenRevokedSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField()
 
 
 class FinancialsSerializer(serializers.ModelSerializer):

@@ -7,8 +7,8 @@ from typing import Any
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
+from knox.models import AuthToken
 from rest_framework import mixins, permissions, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,6 +19,7 @@ from core.api import RestrictedViewSet
 from core.roles import sees_everything
 from core.validators import figures_year
 
+from ..credentials import issue_token, revoke_tokens
 from ..filtersets import EnterpriseFilterSet
 from ..models import Declaration, Enterprise, FinancialYear
 from ..services import register_enterprise, save_declaration, save_financials, update_enterprise
@@ -29,6 +30,8 @@ from .serializers import (
     RegisteredSerializer,
     RegisterSerializer,
     TokenRequestSerializer,
+    TokenRevokedSerializer,
+    TokenRevokeSerializer,
     TokenSerializer,
 )
 
@@ -49,8 +52,8 @@ class RegisterView(APIView):
             username=data["username"], password=data["password"], email=data["email"],
             enterprise=data["enterprise"],
         )
-        token = Token.objects.get_or_create(user=user)[0]
-        body = {"user_id": user.pk, "username": user.username, "token": token.key,
+        token, _expiry = issue_token(user)
+        body = {"user_id": user.pk, "username": user.username, "token": token,
                 "enterprise": EnterpriseSerializer(enterprise).data}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -72,8 +75,26 @@ class TokenView(APIView):
             raise serializers.ValidationError(
                 {"non_field_errors": [_("Unable to log in with the given username and password.")]}
             )
-        token = Token.objects.get_or_create(user=user)[0]
-        return Response({"token": token.key})
+        token, expiry = issue_token(user)
+        return Response(TokenSerializer({"token": token, "expiry": expiry}).data)
+
+
+class TokenRevokeView(APIView):
+    """Revoke the token this request is signed with, or with ``{"all": true}`` every token of the caller."""
+
+    @extend_schema(request=TokenRevokeSerializer, responses={200: TokenRevokedSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = TokenRevokeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if serializer.validated_data["all"]:
+            revoked = revoke_tokens(request.user)
+        elif isinstance(request.auth, AuthToken):
+            revoked = revoke_tokens(request.user, token=request.auth)
+        else:
+            raise serializers.ValidationError({"all": [
+                _("This request is not signed with a token; send all=true to revoke every token.")
+            ]})
+        return Response({"revoked": revoked})
 
 
 class CanEditEnterprise(permissions.BasePermission):

@@ -4,12 +4,11 @@ from web requests, management commands and Celery tasks alike."""
 import pytest
 from celery import shared_task
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 
 from core.audit import AuditEntry, acting_as
 from enterprises.models import Enterprise, FinancialYear
 from enterprises.services import save_financials
-from tests.factories import EnterpriseFactory, MembershipFactory
+from tests.factories import EnterpriseFactory, MembershipFactory, api_token
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +25,8 @@ def rename_enterprise(pk: int, name: str) -> None:
 
 def test_an_api_change_records_the_user_and_before_after(api_client):
     membership = MembershipFactory(enterprise__name="旧名")
-    token, _ = Token.objects.get_or_create(user=membership.user)
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = api_token(membership.user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     response = api_client.patch(f"/api/enterprises/{membership.enterprise.pk}/", {"name": "新名"}, format="json")
     assert response.status_code == 200, response.content
     entry = AuditEntry.objects.filter(action="update", object_id=str(membership.enterprise.pk)).latest("id")

@@ -1,18 +1,17 @@
 """The enterprise API: sign-up, tokens, and each user seeing only what they may."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from enterprises.models import Enterprise, Membership
 from enterprises.uscc import make_uscc
-from tests.factories import EnterpriseFactory, MembershipFactory, UserFactory, reviewer
+from tests.factories import EnterpriseFactory, MembershipFactory, UserFactory, api_token, reviewer
 
 pytestmark = pytest.mark.django_db
 
 
 def authed(client, user):
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = api_token(user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 
@@ -30,7 +29,12 @@ def test_sign_up_creates_user_enterprise_and_membership_then_a_token_logs_in(api
     assert Membership.objects.filter(user__username="acme", enterprise=enterprise, role="owner").exists()
     token = api_client.post("/api/auth/token/", {"username": "acme", "password": "Tier-Registry-2025"},
                             format="json")
-    assert token.status_code == 200 and token.json()["token"] == body["token"]
+    # Each login is its own client's token (django-rest-knox); the sign-up's keeps working beside it.
+    assert token.status_code == 200 and token.json()["token"] != body["token"]
+    for key in (body["token"], token.json()["token"]):
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        assert api_client.get("/api/enterprises/").status_code == 200
+    api_client.credentials()
     listing = authed(api_client, enterprise.members.get()).get("/api/enterprises/")
     assert [row["id"] for row in listing.json()["results"]] == [enterprise.pk]
 

@@ -3,11 +3,10 @@
 import datetime
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from core.audit import AuditEntry
 from enterprises.models import Declaration, Enterprise, FinancialYear
-from tests.factories import EnterpriseFactory, MembershipFactory, UserFactory
+from tests.factories import EnterpriseFactory, MembershipFactory, UserFactory, api_token
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +17,8 @@ GOOD = {"operating_revenue": 3000, "main_business_revenue": 2850, "rd_expense": 
 @pytest.fixture
 def member_client(api_client):
     membership = MembershipFactory()
-    token, _ = Token.objects.get_or_create(user=membership.user)
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = api_token(membership.user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     api_client.enterprise = membership.enterprise
     return api_client
 

@@ -8,10 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from registry import applications
-from tests.factories import certify
+from tests.factories import api_token, certify
 
 from .conftest import YEAR, make_enterprise
 
@@ -19,8 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 def as_user(client, user):
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = api_token(user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 

@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
 
 from registry import applications, evidence
+from tests.factories import api_token
 
 from .conftest import YEAR, make_enterprise
 
@@ -34,8 +34,8 @@ def media(settings, tmp_path):
 
 
 def client_for(api_client, user):
-    token, _ = Token.objects.get_or_create(user=user)
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = api_token(user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return api_client
 
 

@@ -66,3 +66,26 @@ def test_development_defaults_need_nothing_set() -> None:
     result = _run(["-c", PRINT_SETTINGS])
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[0] == "True"
+
+
+PRINT_LOG_FORMAT = (
+    "import django, os, logging; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; django.setup();"
+    "from enterprises import log_context; log_context.bind(request_id='r-1', user='u', enterprise=7);"
+    "logging.getLogger('probe').warning('hello')"
+)
+
+
+def test_production_logs_are_one_json_object_a_line_with_request_id_user_and_enterprise() -> None:
+    import json
+
+    result = _run(["-c", PRINT_LOG_FORMAT], **_production())
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stderr.strip().splitlines()[-1])
+    assert record["message"] == "hello" and record["level"] == "WARNING" and record["logger"] == "probe"
+    assert (record["request_id"], record["user"], record["enterprise"]) == ("r-1", "u", 7)
+
+
+def test_development_logs_are_plain_text() -> None:
+    result = _run(["-c", PRINT_LOG_FORMAT])
+    assert result.returncode == 0, result.stderr
+    assert "hello" in result.stderr and not result.stderr.strip().startswith("{")

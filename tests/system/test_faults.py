@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.db import DatabaseError, connection, connections
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core.audit import AuditEntry
 from registry import applications, followup
 from registry.models import Application, ApplicationEvent, Notification
 from tests.conftest import using_postgres
+from tests.factories import api_token
 from tests.registry.conftest import YEAR, make_enterprise
 
 
@@ -56,8 +56,8 @@ def celery_broker(url: str) -> Iterator[Any]:
 
 def _client_for(user: Any) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = api_token(user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 
@@ -196,7 +196,7 @@ def test_double_click_and_retry_give_one_application_and_one_submission(api_clie
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_submissions_give_one_application_and_one_submission(migration_data, postgres_only):
     enterprise = make_enterprise("A", owner="owner-race")
-    token = Token.objects.create(user=enterprise.owner).key
+    token = api_token(enterprise.owner)
     barrier = threading.Barrier(2)
     results: dict[str, list[int]] = {"create": [], "submit": []}
 

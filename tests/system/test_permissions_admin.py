@@ -49,7 +49,7 @@ def _assessment_of_a(world: World) -> Any:
 ADMIN_RULES: dict[str, AdminRule] = {
     "auth.group": AdminRule(SUPERUSER),
     "auth.user": AdminRule(STAFF),
-    "authtoken.tokenproxy": AdminRule(SUPERUSER),
+    "knox.authtoken": AdminRule(SUPERUSER),
     "django_celery_beat.periodictask": AdminRule(SUPERUSER),
     "django_celery_beat.clockedschedule": AdminRule(SUPERUSER),
     "django_celery_beat.crontabschedule": AdminRule(SUPERUSER),

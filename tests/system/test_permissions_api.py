@@ -128,6 +128,8 @@ MEMBERS_A = frozenset({"member_a", "superuser"})
 API_RULES: dict[str, Rule] = {
     "POST /api/auth/token/": Rule(EVERYONE, body=lambda w, role: {"username": "member-a", "password": PASSWORD}),
     "POST /api/register/": Rule(EVERYONE, body=_registration),
+    # Every signed-in caller may revoke their own token (the world is built afresh for each case).
+    "POST /api/auth/token/revoke/": Rule(AUTHENTICATED, body=lambda w, role: {}),
     "GET /api/enterprises/": Rule(AUTHENTICATED, sees_a=SEES_A),
     "GET /api/enterprises/{id}/": Rule(SEES_A),
     "PUT /api/enterprises/{id}/": Rule(EDITS_A, body=_enterprise_put),

@@ -14,10 +14,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from enterprises.models import Region
-from tests.factories import EnterpriseFactory, MembershipFactory, UserFactory, reviewer
+from tests.factories import EnterpriseFactory, MembershipFactory, UserFactory, api_token, reviewer
 
 from .test_permissions_api import schema_operations
 
@@ -81,8 +80,8 @@ def test_list_query_count_does_not_grow_with_rows(api_client: Any, url: str, vie
     owner = UserFactory(username="owner-of-many")
     users = {"member": owner, "city_reviewer": reviewer("city", "330100", username="city-qc"),
              "staff": UserFactory(username="staff-qc", is_staff=True)}
-    token, _ = Token.objects.get_or_create(user=users[viewer])  # each request authenticates afresh
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = api_token(users[viewer])  # each request authenticates afresh
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     ROW_MAKERS[url](5, owner)
     api_client.get(url)  # warm process-wide caches (content types, ruleset) that are not per request
     small, small_count = _queries(api_client, url)

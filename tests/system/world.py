@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 
 from core.roles import REGISTRY_STAFF
 from registry import applications, evidence
-from tests.factories import EnterpriseFactory, MembershipFactory, UserFactory, reviewer, store_profile
+from tests.factories import EnterpriseFactory, MembershipFactory, UserFactory, api_token, reviewer, store_profile
 from tests.registry.conftest import example_profile
 
 PASSWORD = "correct-horse-battery"
@@ -79,7 +78,7 @@ def build_world() -> World:
         "superuser": UserFactory(username="root", is_staff=True, is_superuser=True),
     }
     users["staff"].groups.add(Group.objects.get(name=REGISTRY_STAFF))
-    tokens = {role: Token.objects.create(user=user).key for role, user in users.items()}
+    tokens = {role: api_token(user) for role, user in users.items()}
     world = World(enterprise_a, enterprise_b, users, tokens)
     _add_applications(world)
     return world
