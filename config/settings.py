@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "evaluation",
     "registry",
     "portal",
+    "public",
 ]
 
 MIDDLEWARE = [
