@@ -175,3 +175,52 @@ def test_a_tampered_or_foreign_token_names_no_objection(in_publicity: Any) -> No
         with pytest.raises(ValidationError) as err:
             objections.objection_for_status(bad)
         assert "token" in err.value.message_dict
+
+
+# --- the admin: provincial reviewers of the region decide ------------------------------------------------------
+
+def test_provincial_reviewers_see_only_their_regions_confirmed_objections(
+    in_publicity: Any, province: Any, client: Any, django_capture_on_commit_callbacks: Any, settings: Any,
+    tmp_path: Any,
+) -> None:
+    settings.MEDIA_ROOT = str(tmp_path)
+    with django_capture_on_commit_callbacks(execute=True):
+        objection = submit(in_publicity, files=[SimpleUploadedFile("证据.pdf", b"%PDF-1.4 x")])
+    unconfirmed = submit(ApplicationFactory(status="publicity"), email="someone@example.org")
+    objections.confirm_objection(objections.confirm_token(objection))
+
+    client.force_login(province)
+    listing = client.get("/admin/registry/objection/").content.decode()
+    assert objection.reference in listing and unconfirmed.reference not in listing
+    page = client.get(f"/admin/registry/objection/{objection.pk}/change/").content.decode()
+    assert "王某某" in page and "证据.pdf" in page  # the reviewer sees who objected, and the evidence
+    item = objection.evidence.get()
+    download = client.get(f"/admin/registry/objection/{objection.pk}/evidence/{item.pk}/")
+    assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
+
+    jiangsu = reviewer("province", "320000", username="province-js")
+    client.force_login(jiangsu)
+    assert objection.reference not in client.get("/admin/registry/objection/").content.decode()
+    assert client.get(f"/admin/registry/objection/{objection.pk}/evidence/{item.pk}/").status_code == 404
+
+    city = reviewer("city", "330100", username="city-hz")
+    client.force_login(city)
+    assert client.get("/admin/registry/objection/").status_code == 403
+
+
+def test_the_admin_action_upholds_through_the_service(in_publicity: Any, province: Any, client: Any,
+                                                      django_capture_on_commit_callbacks: Any) -> None:
+    objection = confirmed(in_publicity, django_capture_on_commit_callbacks)
+    client.force_login(province)
+    url = "/admin/registry/objection/"
+    asked = client.post(url, {"action": "uphold_selected", "_selected_action": [objection.pk]})
+    assert asked.status_code == 200 and "reason" in asked.content.decode()
+    empty = client.post(url, {"action": "uphold_selected", "_selected_action": [objection.pk], "apply": "1",
+                              "reason": ""}, follow=True)
+    assert "A reason is required for the decision." in empty.content.decode()
+    client.post(url, {"action": "uphold_selected", "_selected_action": [objection.pk], "apply": "1",
+                      "reason": "专利权属存在争议。"})
+    objection.refresh_from_db()
+    in_publicity.refresh_from_db()
+    assert objection.status == ObjectionStatus.UPHELD
+    assert in_publicity.status == ApplicationStatus.PROVINCIAL_REVIEW
