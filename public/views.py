@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from enterprises.models import Tier
@@ -22,6 +23,9 @@ from registry.models import Announcement, Application, ApplicationStatus
 from . import cache, directory, opendata, throttle
 
 PAGE_SIZE = 20
+FIELD_LABELS = {"objector_name": gettext_lazy("Name or unit"), "contact_email": gettext_lazy("E-mail"),
+                "contact_phone": gettext_lazy("Phone"), "reason": gettext_lazy("Reason"),
+                "files": gettext_lazy("Evidence files"), "application": gettext_lazy("Publicity")}
 MAX_PAGE = 500
 
 
@@ -48,7 +52,7 @@ def object_form(request: HttpRequest, pk: int) -> HttpResponse:
     if not found:
         raise Http404(_("This enterprise is not in publicity."))
     entry = found[0]
-    context: dict[str, Any] = {"entry": entry, "values": {}, "errors": {},
+    context: dict[str, Any] = {"entry": entry, "values": {}, "errors": {}, "labels": FIELD_LABELS,
                                "limits": {"reason_min": objections.REASON_MIN, "reason_max": objections.REASON_MAX,
                                           "name_max": objections.NAME_MAX, "max_files": objections.MAX_FILES}}
     if not entry.open_for_objection:
