@@ -133,7 +133,7 @@ class Search:
 def search(params: Search, *, offset: int, limit: int) -> tuple[list[Listing], bool]:
     """One page of the directory and whether there is a next one (no COUNT over a million rows)."""
     today = timezone.localdate()
-    rows = list(params.filter(_certifications()).order_by("-granted_on", "-id")[offset:offset + limit + 1])
+    rows = list(params.filter(_certifications()).order_by("-id")[offset:offset + limit + 1])
     return [listing(c, today) for c in rows[:limit]], len(rows) > limit
 
 
