@@ -170,20 +170,18 @@ def directory_page(request: HttpRequest) -> HttpResponse:
     except ValueError:
         page = 1
     search, errors = directory.Search.from_query(request.GET)
+    # The results are cached, not the page: the page carries the visitor's own CSRF token (language switch).
     name = cache.key("directory", get_language(), search.q, search.region, search.tier, page,
-                     timezone.localdate(), sorted(errors.items()))
-    html = cache.get(name)
-    if html is None:
-        searched = bool(search.q or search.region or search.tier)
-        rows, more = directory.search(search, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-        html = render(request, "public/directory.html", {
-            "search": search, "errors": errors, "rows": rows, "searched": searched, "page": page, "more": more,
-            "cities": directory.cities(), "tiers": Tier.choices,
-        }).content.decode()
-        cache.put(name, html)
-    response = HttpResponse(html)
-    response["Cache-Control"] = "public, max-age=300"
-    return response
+                     timezone.localdate())
+    found = cache.get(name)
+    if found is None:
+        found = directory.search(search, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        cache.put(name, found)
+    rows, more = found
+    return render(request, "public/directory.html", {
+        "search": search, "errors": errors, "rows": rows, "searched": bool(search.q or search.region or search.tier),
+        "page": page, "more": more, "cities": directory.cities(), "tiers": Tier.choices,
+    })
 
 
 @require_GET
