@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "evaluation",
     "registry",
     "portal",
+    "public",
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,4 @@
-"""The URL map: admin, API (with schema and docs) and the enterprise portal."""
+"""The URL map: admin, API (with schema and docs), the public pages and the enterprise portal."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/", include("evaluation.api.urls")),
     path("api/", include("registry.api.urls")),
     path("", include("config.ops")),
+    path("public/", include("public.urls")),
     path("", include("portal.urls")),
 ]
 

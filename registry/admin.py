@@ -405,3 +405,6 @@ class DemotionProposalAdmin(RegionReadOnlyAdmin):
                                                                      reason=reason),
         )
 
+
+
+from . import admin_public  # noqa: E402, F401  (objections and announcements)

@@ -26,7 +26,7 @@ from evaluation.profiles import ProfileUnavailable
 from evaluation.services import evaluate_enterprise, store_assessments
 from evaluation.versions import get_ruleset_version
 
-from . import workflow
+from . import announcements, workflow
 from .access import require_member
 from .certifications import grant
 from .eligibility import Situation, judge, prerequisites
@@ -37,6 +37,7 @@ from .models import (
     ApplicationStatus,
     Certification,
     CertificationStatus,
+    Objection,
 )
 from .quotas import check_quota
 from .transitions import lock, require_reason, setting, transition
@@ -194,17 +195,23 @@ def decide(application: Application, *, user: Any, action: str, reason: str = ""
 
 @transaction.atomic
 def close_publicity(application: Application, *, on: datetime.date | None = None) -> Application:
-    """The publicity period is over with no objection: certify (the daily job calls this)."""
+    """The publicity period is over and no confirmed objection is undecided: certify, and put the enterprise on
+    the round's announcement (the daily job calls this)."""
     on = on or timezone.localdate()
     app = lock(application)
     rule = workflow.check_system(app, Action.CLOSE_PUBLICITY)
     if app.publicity_ends_on is not None and on <= app.publicity_ends_on:
         raise ValidationError({"publicity_ends_on": _("Publicity runs until %(date)s.")
                                % {"date": app.publicity_ends_on}})
-    reason = _("Publicity ended on %(date)s without objection.") % {"date": app.publicity_ends_on}
+    pending = list(Objection.objects.filter(application=app).open().values_list("reference", flat=True))
+    if pending:
+        raise ValidationError({"objections": _("Objections %(refs)s are not decided yet.")
+                               % {"refs": ", ".join(pending)}})
+    reason = _("Publicity ended on %(date)s without an upheld objection.") % {"date": app.publicity_ends_on}
     cert = grant(app, on, reason)
     transition(app, user=None, rule=rule, action=Action.CLOSE_PUBLICITY, to_status=S.CERTIFIED, reason=reason,
                 certification=cert, decided_at=timezone.now())
+    announcements.announce(app, cert, on)
     return app
 
 def close_due_publicity(on: datetime.date | None = None) -> int:
@@ -216,7 +223,7 @@ def close_due_publicity(on: datetime.date | None = None) -> int:
         try:
             close_publicity(app, on=on)
         except (ValidationError, PermissionDenied) as exc:
-            # Changed meanwhile (an objection, a withdrawal, or another run got there first).
+            # An objection not decided yet, or changed meanwhile (a withdrawal, another run got there first).
             logger.info("publicity of application %s not closed: %s", app.pk, exc)
             continue
         closed += 1

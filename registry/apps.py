@@ -14,9 +14,12 @@ class RegistryConfig(AppConfig):
     role_permissions = {
         "reviewers": _view,
         "provincial_reviewers": ["registry.change_certification", "registry.change_demotionproposal",
-                                 "registry.add_cityquota", "registry.change_cityquota", "registry.delete_cityquota"],
+                                 "registry.add_cityquota", "registry.change_cityquota", "registry.delete_cityquota",
+                                 "registry.view_objection", "registry.change_objection",
+                                 "registry.view_announcement"],
         "registry_staff": [*_view, "registry.change_certification", "registry.add_cityquota",
-                           "registry.change_cityquota", "registry.change_demotionproposal"],
+                           "registry.change_cityquota", "registry.change_demotionproposal",
+                           "registry.view_objection", "registry.view_announcement"],
     }
 
     def ready(self) -> None:

@@ -379,3 +379,6 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+from .public_models import *  # noqa: E402, F401, F403  (objections and announcements: the public side)

@@ -40,6 +40,11 @@ class Action(models.TextChoices):
     OBJECT = "object", gettext_lazy("Record an objection")
     CLOSE_PUBLICITY = "close_publicity", gettext_lazy("Publicity closed without objection")
     NATIONAL_OUTCOME = "record_national_outcome", gettext_lazy("Record the national outcome")
+    # Steps of a public objection, recorded in the application's history (``registry/objections.py``).
+    OBJECTION_RAISED = "objection_raised", gettext_lazy("An objection was raised")
+    OBJECTION_INVESTIGATING = "objection_investigating", gettext_lazy("The objection is under investigation")
+    OBJECTION_UPHELD = "objection_upheld", gettext_lazy("The objection was upheld")
+    OBJECTION_DISMISSED = "objection_dismissed", gettext_lazy("The objection was dismissed")
 
 
 class Role(models.TextChoices):

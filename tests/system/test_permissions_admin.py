@@ -46,6 +46,16 @@ def _assessment_of_a(world: World) -> Any:
     return Assessment.objects.filter(enterprise=world.enterprise_a).order_by("pk").first()
 
 
+def _objection_to_a(world: World) -> Any:
+    from registry.models import Objection
+
+    return Objection.objects.create(application=world.objects["application_a"], reference="YY-TEST-A",
+                                    objector_name="异议人", contact_email="objector@example.org",
+                                    reason="理由足够长的一段文字。", status="received")
+
+
+PROVINCIAL = frozenset({"province_in", "province_out"})
+
 ADMIN_RULES: dict[str, AdminRule] = {
     "auth.group": AdminRule(SUPERUSER),
     "auth.user": AdminRule(STAFF),
@@ -68,6 +78,8 @@ ADMIN_RULES: dict[str, AdminRule] = {
     "registry.cityquota": AdminRule(OFFICIALS),
     "registry.demotionproposal": AdminRule(OFFICIALS),
     "evaluation.assessment": AdminRule(OFFICIALS, _assessment_of_a, SEES_A_IN_ADMIN),
+    "registry.objection": AdminRule(PROVINCIAL | STAFF, _objection_to_a, frozenset({"province_in"}) | STAFF),
+    "registry.announcement": AdminRule(PROVINCIAL | STAFF),
 }
 
 

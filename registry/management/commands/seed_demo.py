@@ -30,7 +30,7 @@ from evaluation.models import canonical_digest
 from evaluation.profiles import build_profiles
 from evaluation.services import Evaluated, store_assessments
 from evaluation.versions import compiled, get_ruleset_version
-from registry import demo
+from registry import demo, demo_public
 from registry.certifications import add_years, refresh_current_tier
 from registry.models import Certification
 
@@ -71,6 +71,8 @@ class Command(AuditedCommand):
         self.stdout.write(f"enterprises: {created} created ({Enterprise.objects.count()} in the registry)")
         if not options["no_assess"]:
             self.assess_and_certify(year, options["seed"])
+            self.stdout.write("public pages: {in_publicity} in publicity, {announced} announced".format(
+                **demo_public.seed_public()))
         if not options["no_accounts"]:
             self.accounts()
 
