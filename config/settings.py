@@ -275,6 +275,8 @@ REGISTRY = {
     "RESCORE_CHUNK_SIZE": env.int("REGISTRY_RESCORE_CHUNK_SIZE", default=1000),
     "RESCORE_STALE_MINUTES": env.int("REGISTRY_RESCORE_STALE_MINUTES", default=10),
     "RESCORE_EXPLAIN": env.bool("REGISTRY_RESCORE_EXPLAIN", default=False),
+    # Proactive discovery after each re-score chunk (pool proposals); off only to measure what it costs.
+    "POOL_DISCOVERY": env.bool("REGISTRY_POOL_DISCOVERY", default=True),
     # The review stages each tier passes through after submission (criteria.md §1.7, §2.6, §3.4, §4.4, §5.1).
     # The last stage is "publicity" (then certified) or "recommended" (national tiers: MIIT decides).
     "STAGES": {

@@ -391,3 +391,6 @@ class DemotionProposalAdmin(RegionReadOnlyAdmin):
                                                                      reason=reason),
         )
 
+
+
+from . import admin_pool  # noqa: E402, F401 - the cultivation pool

@@ -379,3 +379,6 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+from .pool_models import *  # noqa: E402, F401, F403 - the cultivation pool
