@@ -89,7 +89,7 @@ def _write_entries(user: Any, pairs: list[tuple[Enterprise, str]], reason: str, 
                   entry_rule=rule, entry_reason=reason)
         for e, tier in pairs
     ])
-    record_many(build_entry(p, AuditAction.CREATE, after={"tier": p.tier, "entered_on": on, "entry_rule": rule},
+    record_many(build_entry(p, AuditAction.CREATE, after={"tier": p.tier, "entered_on": on.isoformat(), "entry_rule": rule},
                             reason=reason) for p in entries)
     return entries
 
@@ -136,7 +136,7 @@ def _close(rows: list[PoolEntry], exit_reason: str, note: str, on: datetime.date
         exited_on=on, exit_reason=exit_reason, exit_note=note, exited_by=user if getattr(user, "pk", None) else None
     )
     record_many(build_entry(r, AuditAction.TRANSITION, before={"exited_on": None},
-                            after={"exited_on": on, "exit_reason": exit_reason}, reason=note or exit_reason)
+                            after={"exited_on": on.isoformat(), "exit_reason": exit_reason}, reason=note or exit_reason)
                 for r in rows)
     return len(rows)
 
