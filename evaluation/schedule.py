@@ -35,6 +35,9 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     Entry("followups-sweep", "registry.sweep_followups",
           "Queue the follow-up (notifications) of applications still owed a minute after the step: the broker was "
           "down when it was queued, or a worker died.", every_minutes=1),
+    Entry("pool-proposals-advice", "registry.advise_pool_proposals",
+          "Add the engine's advice to the cultivation-pool proposals the last re-scores made (withdrawing those "
+          "whose advice is not concrete).", every_minutes=5),
     Entry("rescore-resume-stalled", "evaluation.resume_rescore_jobs",
           "Re-queue the unfinished chunks of re-score jobs that stopped making progress.", every_minutes=10),
 )

@@ -25,8 +25,8 @@ from core.admin_base import RegionReadOnlyAdmin, RegionScopedAdmin
 from core.roles import visible_enterprises
 from enterprises.models import Enterprise, Tier
 
-from . import pool
-from .models import PoolEntry, PoolExitReason, PoolProposal, ProposalStatus
+from . import pool, support
+from .models import PoolEntry, PoolExitReason, PoolProposal, ProposalStatus, SupportKind, SupportRecord
 
 
 def error_text(exc: Exception) -> str:
@@ -243,3 +243,87 @@ def add_enterprises_to_pool(modeladmin: admin.ModelAdmin, request: HttpRequest,
 _enterprise_admin = admin.site._registry.get(Enterprise)
 if _enterprise_admin is not None and add_enterprises_to_pool not in (_enterprise_admin.actions or ()):
     _enterprise_admin.actions = (*(_enterprise_admin.actions or ()), add_enterprises_to_pool)
+
+
+# --- support ledger ------------------------------------------------------------------------------------------
+
+class FollowUpDueFilter(admin.SimpleListFilter):
+    """The reviewer's queue: follow-ups whose date has come and that are not done."""
+
+    title = gettext_lazy("follow-up")
+    parameter_name = "follow_up"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("due", _("due")), ("open", _("open")), ("done", _("done"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "due":
+            return queryset.due()
+        if self.value() == "open":
+            return queryset.filter(follow_up_on__isnull=False, follow_up_done=False)
+        if self.value() == "done":
+            return queryset.filter(follow_up_done=True)
+        return queryset
+
+
+class SupportRecordForm(forms.ModelForm):
+    class Meta:
+        model = SupportRecord
+        fields = ["enterprise", "kind", "happened_on", "by_label", "what", "follow_up_on", "outcome", "internal"]
+
+
+@admin.register(SupportRecord)
+class SupportRecordAdmin(RegionScopedAdmin):
+    enterprise_path = "enterprise"
+    form = SupportRecordForm
+    list_display = ("enterprise", "kind", "happened_on", "by_label", "follow_up_on", "follow_up_done", "internal")
+    list_filter = (FollowUpDueFilter, "kind", "internal", "happened_on")
+    list_select_related = ("enterprise", "kind")
+    search_fields = ("enterprise__name", "enterprise__uscc", "what")
+    raw_id_fields = ("enterprise",)
+    actions = ("complete_selected",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if obj is None else ("enterprise", "follow_up_done")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "enterprise":
+            kwargs["queryset"] = visible_enterprises(Enterprise.objects.filter(pool_entries__exited_on__isnull=True)
+                                                     .distinct(), request.user)
+        if db_field.name == "kind":
+            kwargs["queryset"] = SupportKind.objects.filter(active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: SupportRecord, form: Any, change: bool) -> None:
+        data = {k: form.cleaned_data[k] for k in support.EDITABLE if k in form.cleaned_data}
+        try:
+            if change:
+                support.update_support(request.user, obj, **data)
+            else:
+                obj.pk = support.record_support(request.user, form.cleaned_data["enterprise"], **data).pk
+        except (ValidationError, PermissionDenied) as exc:
+            raise PermissionDenied(error_text(exc)) from exc
+
+    def changeform_view(self, request: HttpRequest, object_id: Any = None, form_url: str = "",
+                        extra_context: Any = None) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except PermissionDenied as exc:
+            if request.method != "POST":
+                raise
+            self.message_user(request, _("Nothing changed: %(errors)s") % {"errors": exc}, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    @admin.action(description=gettext_lazy("Mark follow-ups done"), permissions=["change"])
+    def complete_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return ask_then(self, request, queryset, title=_("Mark follow-ups done"), form_class=NoteForm,
+                        apply=lambda rows, note: support.complete_follow_ups(request.user, rows, note))
+
+
+@admin.register(SupportKind)
+class SupportKindAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "active", "order")
+    list_editable = ("name", "active", "order")

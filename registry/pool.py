@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -89,8 +89,8 @@ def _write_entries(user: Any, pairs: list[tuple[Enterprise, str]], reason: str, 
                   entry_rule=rule, entry_reason=reason)
         for e, tier in pairs
     ])
-    record_many(build_entry(p, AuditAction.CREATE, after={"tier": p.tier, "entered_on": on.isoformat(), "entry_rule": rule},
-                            reason=reason) for p in entries)
+    after = {"entered_on": on.isoformat(), "entry_rule": rule}
+    record_many(build_entry(p, AuditAction.CREATE, after={"tier": p.tier, **after}, reason=reason) for p in entries)
     return entries
 
 
@@ -282,6 +282,7 @@ def accept_proposals(user: Any, proposals: Iterable[PoolProposal], note: str = "
         require_reviewer_for(user, enterprises.values())
         open_tiers = _open_pairs(list(enterprises))
         errors = [_("%(p)s is no longer pending.") % {"p": r} for r in rows if r.status != ProposalStatus.PENDING]
+        errors += [_("%(p)s is still being advised.") % {"p": r} for r in rows if not r.advised]
         errors += [m for r in rows if (m := _plan_add(enterprises[r.enterprise_id], r.tier, open_tiers))]
         if errors:
             raise PoolError({"proposal": errors})
@@ -348,27 +349,22 @@ def discover(version: Any, ruleset: Any, year: int, evaluated: list[tuple], job_
     if not looks:
         return 0
     ids = sorted({row[0] for row in looks})
-    known = set(PoolProposal.objects.filter(enterprise_id__in=ids)
-                .filter(Q(status=ProposalStatus.PENDING) | Q(status=ProposalStatus.DISMISSED))
+    known = set(PoolProposal.objects.filter(enterprise_id__in=ids).exclude(status=ProposalStatus.ACCEPTED)
                 .values_list("enterprise_id", "tier", "input_digest", "status"))
     pending = {(e, t) for e, t, _d, s in known if s == ProposalStatus.PENDING}
-    dismissed = {(e, t, d) for e, t, d, s in known if s == ProposalStatus.DISMISSED}
+    settled = {(e, t, d) for e, t, d, s in known if s != ProposalStatus.PENDING}  # dismissed or not concrete
     pooled = _open_pairs(ids)
     fresh: list[PoolProposal] = []
-    for enterprise_id, tier, profile, digest, tier_result in looks:
+    for enterprise_id, tier, _profile, digest, tier_result in looks:
         if (enterprise_id, tier) in pending or (enterprise_id, tier) in pooled:
             continue
-        if (enterprise_id, tier, digest) in dismissed:
+        if (enterprise_id, tier, digest) in settled:
             continue
-        rule, mark = rules[tier], ruleset.tiers[tier].pass_mark
-        advice = nearness.advice_for(profile, ruleset, tier) if rule.concrete_advice else []
-        if not nearness.judge(rule, tier_result, mark, advice if rule.concrete_advice else None):
-            continue
+        rule = rules[tier]
         fresh.append(PoolProposal(
             enterprise_id=enterprise_id, tier=tier, year=year, ruleset_id=version.pk, input_digest=digest,
-            rule=rule.code, score=tier_result.score, pass_mark=mark, job_id=job_id,
-            unmet=[{"code": u.code, "message": u.message} for u in tier_result.unmet],
-            advice=advice or nearness.advice_for(profile, ruleset, tier),
+            rule=rule.code, score=tier_result.score, pass_mark=ruleset.tiers[tier].pass_mark, job_id=job_id,
+            unmet=[{"code": u.code, "message": u.message} for u in tier_result.unmet], advised=False,
         ))
     if fresh:
         PoolProposal.objects.bulk_create(fresh)
@@ -376,6 +372,63 @@ def discover(version: Any, ruleset: Any, year: int, evaluated: list[tuple], job_
                                 enterprise_id=p.enterprise_id, object_repr=f"{p.enterprise_id} {p.tier}",
                                 reason=_("Proposed by discovery")) for p in fresh)
     return len(fresh)
+
+
+def advise_proposals(limit: int = 200) -> tuple[int, int]:
+    """Add the engine's advice to up to ``limit`` proposals still without it, oldest first, in one
+    transaction (rows locked with SKIP LOCKED, so two workers share the backlog). A proposal whose rule asks
+    for concrete advice and whose advice is not concrete is withdrawn (``not_concrete``); it is proposed again
+    only with new figures. Returns (advised, withdrawn); safe to run twice. The figures read are the
+    enterprise's current ones: when they changed since the proposal, its digest no longer matches and the
+    proposal is withdrawn, since the next re-score judges the new figures."""
+    advised = withdrawn = 0
+    with transaction.atomic():
+        rows = list(PoolProposal.objects.select_for_update(skip_locked=True).select_related("ruleset")
+                    .filter(advised=False, status=ProposalStatus.PENDING).order_by("pk")[:limit])
+        if not rows:
+            return 0, 0
+        by_year: dict[tuple[int, int], list[PoolProposal]] = {}
+        for r in rows:
+            by_year.setdefault((r.year, r.ruleset_id), []).append(r)
+        mode = b"explain" if settings.REGISTRY.get("RESCORE_EXPLAIN", False) else b"brief"
+        now_withdrawn: list[PoolProposal] = []
+        for (year, _ruleset_id), group in by_year.items():
+            version = group[0].ruleset
+            ruleset = compiled(version)
+            rules = nearness.near_rules(version)
+            values = profile_values(list(Enterprise.objects.filter(pk__in={r.enterprise_id for r in group})
+                                         .order_by("pk").values_list(*ENTERPRISE_FIELDS)), year)
+            for r in group:
+                inputs = values.get(r.enterprise_id)
+                rule = rules.get(r.tier)
+                advice: list = []
+                ok = inputs is not None and rule is not None and input_digest(mode, inputs) == r.input_digest
+                if ok:
+                    profile = engine.profile_from_values(*typed_values(inputs))
+                    advice = nearness.advice_for(profile, ruleset, r.tier)
+                    ok = not rule.concrete_advice or (advice and all("set" in a for a in advice))
+                r.advice, r.advised = advice, True
+                if not ok:
+                    r.status = ProposalStatus.NOT_CONCRETE
+                    now_withdrawn.append(r)
+        PoolProposal.objects.bulk_update(rows, ["advice", "advised", "status"])
+        record_many(build_entry(r, AuditAction.TRANSITION, before={"status": ProposalStatus.PENDING},
+                                after={"status": r.status}, reason=_("The advice is not concrete."))
+                    for r in now_withdrawn)
+        withdrawn = len(now_withdrawn)
+        advised = len(rows) - withdrawn
+    return advised, withdrawn
+
+
+def advise_all(limit: int = 200) -> tuple[int, int]:
+    """``advise_proposals`` until no proposal waits for its advice."""
+    total = [0, 0]
+    while True:
+        advised, withdrawn = advise_proposals(limit)
+        if not advised and not withdrawn:
+            return total[0], total[1]
+        total[0] += advised
+        total[1] += withdrawn
 
 
 def discover_from_chunk(sender: Any, *, job_id: int, version: Any, ruleset: Any, year: int, evaluated: list[tuple],
@@ -419,4 +472,5 @@ def discover_for_region(region_code: str, *, year: int | None = None, ruleset: s
             made += discover(version, compiled_ruleset, year, evaluated)
         if progress:
             progress(min(start + size, len(ids)), len(ids))
+    advise_all()
     return made

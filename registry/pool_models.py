@@ -108,6 +108,7 @@ class ProposalStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     ACCEPTED = "accepted", _("Accepted into the pool")
     DISMISSED = "dismissed", _("Dismissed")
+    NOT_CONCRETE = "not_concrete", _("Withdrawn: the advice is not concrete")
 
 
 class PoolProposalQuerySet(RestrictedQuerySet):
@@ -116,12 +117,21 @@ class PoolProposalQuerySet(RestrictedQuerySet):
     def pending(self) -> PoolProposalQuerySet:
         return self.filter(status=ProposalStatus.PENDING)
 
+    def visible(self) -> PoolProposalQuerySet:
+        """What reviewers decide on: proposals whose advice is in (the rest are still being advised)."""
+        return self.exclude(status=ProposalStatus.PENDING, advised=False)
+
 
 class PoolProposal(AuditedModel):
     """An enterprise found near a tier it does not hold (proactive discovery), with the engine's advice for it.
 
     ``input_digest`` is the digest of the figures it was judged on: a dismissed proposal is proposed again only
     when a later assessment of the enterprise carries another digest (its figures changed).
+
+    The advice is the costly part (the engine plans it over several evaluations, and says it is not meant for
+    bulk runs), so a re-score chunk proposes with ``advised`` false and ``registry.pool.advise_proposals`` adds
+    it afterwards in bounded batches; a proposal whose rule asks for concrete advice and whose advice is not
+    concrete is then withdrawn (``not_concrete``), and like a dismissal waits for new figures.
     """
 
     enterprise = models.ForeignKey(
@@ -141,9 +151,10 @@ class PoolProposal(AuditedModel):
     )
     unmet = models.JSONField(_("unmet rules"), default=list, editable=False)
     advice = models.JSONField(_("advice"), default=list, editable=False)
+    advised = models.BooleanField(_("advice computed"), default=False, editable=False)
     job_id = models.BigIntegerField(_("re-score job"), null=True, blank=True, editable=False)
     status = models.CharField(
-        _("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING, editable=False,
+        _("status"), max_length=12, choices=ProposalStatus.choices, default=ProposalStatus.PENDING, editable=False,
         db_index=True,
     )
     decided_by = models.ForeignKey(
@@ -164,7 +175,10 @@ class PoolProposal(AuditedModel):
                 fields=["enterprise", "tier"], condition=Q(status="pending"), name="one_pending_pool_proposal"
             ),
         ]
-        indexes = [models.Index(fields=["enterprise", "tier", "input_digest"])]
+        indexes = [
+            models.Index(fields=["enterprise", "tier", "input_digest"]),
+            models.Index(fields=["id"], condition=Q(advised=False), name="pool_proposal_to_advise"),
+        ]
         verbose_name = _("pool proposal")
         verbose_name_plural = _("pool proposals")
 

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import datetime
+import io
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from openpyxl import Workbook
 
 from core.audit import AuditEntry
 from enterprises.models import FinancialYear, Region
@@ -144,9 +146,6 @@ def test_import_with_bad_rows_writes_nothing(firms: dict, city: Any) -> None:
 def test_import_applies_adds_and_removes_together(firms: dict, city: Any) -> None:
     xihu, xihu2 = firms["xihu"], firms["xihu2"]
     pool.add_to_pool(city, [xihu2], "innovative_sme", "earlier")
-    from openpyxl import Workbook
-    import io
-
     book = Workbook()
     sheet = book.active
     sheet.append(["统一社会信用代码", "操作", "理由"])
@@ -262,7 +261,10 @@ def test_rescore_chunk_proposes_and_a_rerun_adds_nothing(db: Any) -> None:
     run_job_inline(plan_job(scope="all", ruleset="miit-2022", year=2025))
     first = PoolProposal.objects.filter(enterprise=firm).count()
     assert first >= 1
-    assert all(p.job_id for p in PoolProposal.objects.all())
+    assert all(p.job_id and not p.advised for p in PoolProposal.objects.all())
+    kept, withdrawn = pool.advise_all()
+    assert kept + withdrawn == first
+    assert all(p.advice for p in PoolProposal.objects.filter(status="pending"))
     firm.needs_rescore = True
     firm.save()
     run_job_inline(plan_job(scope="all", ruleset="miit-2022", year=2025))

@@ -17,6 +17,7 @@ from enterprises.models import Declaration, Enterprise, FinancialYear
 from evaluation import rescore, tasks, workers
 from evaluation.models import Assessment, ProfileSnapshot, RescoreJob, RescoreStatus
 from registry.bulk_seed import delete_seeded, seed_enterprises
+from registry.pool import advise_all
 
 PREFIX = "BENCH"
 
@@ -70,10 +71,12 @@ class Command(AuditedCommand):
             self.stdout.write(_("First scoring (every assessment new): %(n)s enterprises in %(s).2f s, "
                                 "%(r).0f enterprises/s") % {"n": first.total, "s": first_seconds,
                                                              "r": first.total / first_seconds})
+            self._advise()
             changed = self._change_figures(options["changed"], year)
             self.stdout.write(_("Changed the figures of %(n)s enterprises.") % {"n": changed})
             self._settle()
             job, seconds = self._job(options, procs)
+            self._advise()
             peaks = [(_("worker %(n)s") % {"n": i + 1}, workers.peak_rss_kib(p.pid)) for i, p in enumerate(procs)]
             if not procs:
                 peaks = [(_("this process (inline, incl. seeding)"),
@@ -94,6 +97,14 @@ class Command(AuditedCommand):
             self.stdout.write(_("Peak RSS of %(name)s: %(mb).0f MB") % {"name": name, "mb": kib / 1024})
         self.stdout.write(_("Total %(s).2f s, %(r).0f enterprises/s") % {"s": seconds, "r": rate})
         self.stdout.write(f"{job.total} enterprises in {seconds:.2f} s: {rate:.0f} enterprises/s")
+
+    def _advise(self) -> None:
+        """The pool proposals' advice, added after the re-score in bounded batches (timed apart from it)."""
+        started = time.perf_counter()
+        advised, withdrawn = advise_all()
+        self.stdout.write(_("Pool proposals advised after the job: %(a)s kept, %(w)s withdrawn (advice not "
+                            "concrete) in %(s).2f s") % {"a": advised, "w": withdrawn,
+                                                         "s": time.perf_counter() - started})
 
     def _settle(self) -> None:
         """On PostgreSQL, vacuum and analyse what seeding (and removing an earlier run) just churned, as
