@@ -29,7 +29,7 @@ from enterprises import services as enterprise_services
 from enterprises.models import Declaration, Enterprise, FinancialYear, Membership, Tier
 from registry import applications, eligibility, evidence, workflow
 from registry.evidence import missing_claims
-from registry.models import Application, Certification, Evidence, EvidenceClaim, Notification
+from registry.models import Application, Certification, Evidence, EvidenceClaim, Notification, SupportRecord
 from registry.workflow import Action, Role
 
 from . import assessments, invitations
@@ -391,3 +391,14 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("portal:home")
     return render(request, "portal/accept_invitation.html", {"form": form, "invitation": invitation,
                                                              "today": datetime.date.today()})
+
+
+# --- support received (the public side of the support ledger) --------------------------------------------------
+
+
+@enterprise_required
+def support(request: HttpRequest, enterprise: Enterprise) -> HttpResponse:
+    """The support recorded for the enterprise; notes the reviewers marked internal are never listed."""
+    records = (SupportRecord.objects.public().filter(enterprise=enterprise).select_related("kind")
+               .order_by("-happened_on", "-id"))
+    return render(request, "portal/support.html", {"enterprise": enterprise, "records": records})
