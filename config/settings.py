@@ -251,18 +251,8 @@ REGISTRY = {
     "FRAUD_BAN_YEARS": 3,
     "EVIDENCE_MAX_BYTES": env.int("REGISTRY_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024),
     "EVIDENCE_EXTENSIONS": ["pdf", "png", "jpg", "jpeg", "xlsx"],
-    # Zhejiang's cultivation targets for 2025 (criteria.md §7: 浙政办发〔2022〕19号 "(二)培育目标"). The first
-    # two are verified; hidden champion, little giant and single champion figures are as reported in the press.
-    # Keyed by target year so the next plan's figures can be added beside them.
-    "TARGETS": {
-        2025: {
-            "innovative_sme": 50000,
-            "specialised_sme": 10000,
-            "hidden_champion": 500,
-            "little_giant": 1000,
-            "single_champion": 130,
-        },
-    },
+    # Cultivation targets are data (registry Plan and Target, edited in the admin); the 2025 provincial ones
+    # (criteria.md §7) are loaded by a data migration.
     # Certifications expiring within this many days are listed on the dashboard.
     "EXPIRING_WITHIN_DAYS": 90,
     # Annual data update deadline ("MM-DD") by ruleset code, used when the ruleset data states none

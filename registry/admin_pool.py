@@ -22,11 +22,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.admin_base import RegionReadOnlyAdmin, RegionScopedAdmin
-from core.roles import visible_enterprises
+from core.roles import visible_enterprises, visible_regions
 from enterprises.models import Enterprise, Tier
 
-from . import pool, support
-from .models import PoolEntry, PoolExitReason, PoolProposal, ProposalStatus, SupportKind, SupportRecord
+from . import pool, support, targets
+from .models import (
+    Plan,
+    PoolEntry,
+    PoolExitReason,
+    PoolProposal,
+    ProposalStatus,
+    SupportKind,
+    SupportRecord,
+    Target,
+)
 
 
 def error_text(exc: Exception) -> str:
@@ -327,3 +336,82 @@ class SupportRecordAdmin(RegionScopedAdmin):
 class SupportKindAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "active", "order")
     list_editable = ("name", "active", "order")
+
+
+# --- plans and targets ---------------------------------------------------------------------------------------
+
+class TargetImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("XLSX or CSV file"),
+                           help_text=gettext_lazy("Columns: region (code), tier, counts (cumulative / active / new), "
+                                                  "target."))
+
+
+class TargetInline(admin.TabularInline):
+    model = Target
+    extra = 0
+    fields = ("region", "tier", "semantics", "value")
+    raw_id_fields = ("region",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return visible_regions(super().get_queryset(request), request.user).select_related("region")
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ("name", "first_year", "last_year", "source")
+    inlines = (TargetInline,)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # Each target goes through the service (the province check, the audit row, the warning).
+        for obj in formset.save(commit=False):
+            try:
+                targets.set_target(request.user, obj.plan, obj.region, obj.tier, obj.value, obj.semantics)
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, error_text(exc), messages.ERROR)
+        for obj in formset.deleted_objects:
+            targets.delete_target(request.user, obj)
+        for warning in targets.overcommit_messages(form.instance):
+            self.message_user(request, warning, messages.WARNING)
+
+    def get_urls(self) -> list:
+        return [path("<int:pk>/import/", self.admin_site.admin_view(self.import_view), name="registry_plan_import"),
+                *super().get_urls()]
+
+    def import_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        plan = Plan.objects.get(pk=pk)
+        form = TargetImportForm(request.POST or None, request.FILES or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            result = targets.import_targets(request.user, plan, upload.read(), upload.name)
+            if result.ok:
+                self.message_user(request, _("%(n)s targets imported.") % {"n": result.written}, messages.SUCCESS)
+                for warning in result.warnings:
+                    self.message_user(request, warning, messages.WARNING)
+                return HttpResponseRedirect(reverse("admin:registry_plan_change", args=[plan.pk]))
+        context = {**self.admin_site.each_context(request), "title": _("Import targets into %(plan)s")
+                   % {"plan": plan}, "form": form, "result": result, "opts": self.model._meta}
+        return TemplateResponse(request, "admin/registry/poolentry/import.html", context)
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    list_display = ("plan", "region", "tier", "semantics", "value")
+    list_filter = ("plan", "tier", "semantics")
+    list_select_related = ("plan", "region")
+    raw_id_fields = ("region",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return visible_regions(super().get_queryset(request), request.user)
+
+    def save_model(self, request: HttpRequest, obj: Target, form: Any, change: bool) -> None:
+        target, warnings = targets.set_target(request.user, obj.plan, obj.region, obj.tier, obj.value,
+                                              obj.semantics)
+        obj.pk = target.pk
+        for warning in warnings:
+            self.message_user(request, warning, messages.WARNING)
+
+    def delete_model(self, request: HttpRequest, obj: Target) -> None:
+        targets.delete_target(request.user, obj)
