@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.admin_base import RegionReadOnlyAdmin, RegionScopedAdmin
-from core.roles import visible_enterprises, visible_regions
-from enterprises.models import Enterprise, Tier
+from core.roles import reviewer_of, sees_everything, visible_enterprises, visible_regions
+from enterprises.models import Enterprise, Region, Tier
 
 from . import pool, support, targets
 from .models import (
@@ -209,6 +209,27 @@ class PoolProposalAdmin(RegionReadOnlyAdmin):
               "status", "decided_by", "decided_at", "decision_note", "created_at")
     readonly_fields = fields
     actions = ("accept_selected", "dismiss_selected")
+    change_list_template = "admin/registry/poolproposal/change_list.html"
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view(self.discover_view)
+        return [path("discover/", view, name="registry_poolproposal_discover"), *super().get_urls()]
+
+    def discover_view(self, request: HttpRequest) -> HttpResponse:
+        """Discovery on demand for the reviewer's own region (or a region staff choose)."""
+        if request.method != "POST" or not request.user.has_perm("registry.change_poolproposal"):
+            raise PermissionDenied
+        reviewer = reviewer_of(request.user)
+        code = reviewer.region_id if reviewer is not None else request.POST.get("region", "")
+        if reviewer is None and not sees_everything(request.user):
+            raise PermissionDenied
+        if not code or not Region.objects.filter(code=code).exists():
+            self.message_user(request, _("Choose a region."), messages.ERROR)
+        else:
+            made = pool.discover_for_region(code)
+            self.message_user(request, _("Discovery for %(code)s: %(n)s new proposals.") % {"code": code, "n": made},
+                              messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:registry_poolproposal_changelist"))
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None and request.user.has_perm("registry.change_poolproposal")  # actions only

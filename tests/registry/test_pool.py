@@ -281,3 +281,34 @@ def test_other_province_reviewer_cannot_decide_proposals(db: Any) -> None:
     with pytest.raises(PermissionDenied):
         pool.dismiss_proposals(outsider, proposals, "no")
     assert PoolProposal.objects.restrict(outsider).count() == 0
+
+
+def test_discover_candidates_command(db: Any) -> None:
+    from django.core.management import CommandError, call_command
+
+    firm = _near_enterprise()
+    out = io.StringIO()
+    call_command("discover_candidates", "--region", "330100", "--year", "2025", "--ruleset", "miit-2022", stdout=out)
+    assert PoolProposal.objects.filter(enterprise=firm).exists() and "330100" in out.getvalue()
+    with pytest.raises(CommandError, match="999999"):
+        call_command("discover_candidates", "--region", "999999")
+    with pytest.raises(CommandError, match="ruleset"):
+        call_command("discover_candidates", "--region", "330100", "--ruleset", "nope")
+
+
+def test_discovery_admin_action_stays_in_the_reviewers_region(db: Any, client: Any,
+                                                              django_assert_num_queries: Any) -> None:
+    near = _near_enterprise()  # in Xihu, Hangzhou
+    elsewhere = make_enterprise("B", region="330203")
+    client.force_login(reviewer("county", "330203", username="county-haishu"))
+    client.post(reverse("admin:registry_poolproposal_discover"))
+    assert set(PoolProposal.objects.values_list("enterprise_id", flat=True)) == {elsewhere.pk}
+    outsider = reviewer("province", "320000", username="province-js")
+    client.force_login(outsider)
+    client.post(reverse("admin:registry_poolproposal_discover"))
+    assert not PoolProposal.objects.filter(enterprise=near).exists()
+    url = reverse("admin:registry_poolproposal_changelist")
+    client.get(url)
+    with django_assert_num_queries(9):
+        page = client.get(url).content.decode()
+    assert elsewhere.name not in page
