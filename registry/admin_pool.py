@@ -25,13 +25,14 @@ from core.admin_base import RegionReadOnlyAdmin, RegionScopedAdmin
 from core.roles import reviewer_of, sees_everything, visible_enterprises, visible_regions
 from enterprises.models import Enterprise, Region, Tier
 
-from . import pool, support, targets
+from . import alerts, pool, support, targets
 from .models import (
     Plan,
     PoolEntry,
     PoolExitReason,
     PoolProposal,
     ProposalStatus,
+    RiskAlert,
     SupportKind,
     SupportRecord,
     Target,
@@ -436,3 +437,43 @@ class TargetAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Target) -> None:
         targets.delete_target(request.user, obj)
+
+
+# --- risk alerts ---------------------------------------------------------------------------------------------
+
+class AlertOpenFilter(admin.SimpleListFilter):
+    title = gettext_lazy("state")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("open", _("open")), ("closed", _("closed"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "open":
+            return queryset.open()
+        if self.value() == "closed":
+            return queryset.filter(closed_at__isnull=False)
+        return queryset
+
+
+@admin.register(RiskAlert)
+class RiskAlertAdmin(RegionReadOnlyAdmin):
+    list_display = ("enterprise", "rule_label", "message", "raised_on", "closed_at")
+    list_filter = (AlertOpenFilter, "rule", "raised_on")
+    list_select_related = ("enterprise",)
+    search_fields = ("enterprise__name", "enterprise__uscc")
+    actions = ("close_selected",)
+
+    @admin.display(description=gettext_lazy("Rule"), ordering="rule")
+    def rule_label(self, obj: RiskAlert) -> str:
+        return str(alerts.RULE_LABELS.get(obj.rule, obj.rule))
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        if not request.user.has_perm("registry.change_riskalert"):
+            return {}
+        return super().get_actions(request)
+
+    @admin.action(description=gettext_lazy("Close selected alerts with a note"))
+    def close_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return ask_then(self, request, queryset.open(), title=_("Close alerts"), form_class=DismissForm,
+                        apply=lambda rows, note: alerts.close_alerts(request.user, rows, note))

@@ -8,7 +8,7 @@ import datetime
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import applications, certifications, notifications, pool
+from . import alerts, applications, certifications, notifications, pool
 from .followup import run_followup, sweep_followups  # noqa: F401  (registered with the other registry tasks)
 from .notifications import deliver_notifications_task  # noqa: F401  (registered with the other registry tasks)
 
@@ -46,3 +46,8 @@ def send_reminders(on: str | None = None) -> int:
 def advise_pool_proposals(limit: int = 200) -> list[int]:
     """Add the engine's advice to pool proposals a re-score made (bounded batches until none is left)."""
     return list(pool.advise_all(limit))
+
+
+@shared_task(name="registry.raise_risk_alerts", ignore_result=True, **RETRY)
+def raise_risk_alerts(on: str | None = None) -> int:
+    return alerts.raise_alerts(_day(on))
