@@ -284,18 +284,8 @@ REGISTRY = {
         "MAX_CELL_CHARS": env.int("REGISTRY_IMPORT_MAX_CELL_CHARS", default=1000),
         "MAX_NUMBER": env.int("REGISTRY_IMPORT_MAX_NUMBER", default=10**12),
     },
-    # Zhejiang's cultivation targets for 2025 (criteria.md §7: 浙政办发〔2022〕19号 "(二)培育目标"). The first
-    # two are verified; hidden champion, little giant and single champion figures are as reported in the press.
-    # Keyed by target year so the next plan's figures can be added beside them.
-    "TARGETS": {
-        2025: {
-            "innovative_sme": 50000,
-            "specialised_sme": 10000,
-            "hidden_champion": 500,
-            "little_giant": 1000,
-            "single_champion": 130,
-        },
-    },
+    # Cultivation targets are data (registry Plan and Target, edited in the admin); the 2025 provincial ones
+    # (criteria.md §7) are loaded by a data migration.
     # Certifications expiring within this many days are listed on the dashboard.
     "EXPIRING_WITHIN_DAYS": 90,
     # Annual data update deadline ("MM-DD") by ruleset code, used when the ruleset data states none
@@ -308,6 +298,8 @@ REGISTRY = {
     "RESCORE_CHUNK_SIZE": env.int("REGISTRY_RESCORE_CHUNK_SIZE", default=1000),
     "RESCORE_STALE_MINUTES": env.int("REGISTRY_RESCORE_STALE_MINUTES", default=10),
     "RESCORE_EXPLAIN": env.bool("REGISTRY_RESCORE_EXPLAIN", default=False),
+    # Proactive discovery after each re-score chunk (pool proposals); off only to measure what it costs.
+    "POOL_DISCOVERY": env.bool("REGISTRY_POOL_DISCOVERY", default=True),
     # The review stages each tier passes through after submission (criteria.md §1.7, §2.6, §3.4, §4.4, §5.1).
     # The last stage is "publicity" (then certified) or "recommended" (national tiers: MIIT decides).
     "STAGES": {

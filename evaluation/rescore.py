@@ -43,7 +43,7 @@ from .models import (
     RulesetVersion,
 )
 from .profiles import ENTERPRISE_FIELDS, profile_values, typed_values
-from .signals import chunk_scored
+from .signals import chunk_assessed, chunk_scored
 from .versions import compiled, get_ruleset_version
 
 logger = logging.getLogger(__name__)
@@ -239,6 +239,7 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
     rows: list[tuple] = []
     snapshots: dict[str, str] = {}
     shortfalls: list[Shortfall] = []
+    evaluated: list[tuple] | None = [] if chunk_assessed.has_listeners(RescoreJob) else None
     for enterprise in enterprises:
         enterprise_id = enterprise[0]
         inputs = values[enterprise_id]
@@ -253,7 +254,9 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
             continue
         try:
             parsed = engine.profile_from_values(*typed_values(inputs))
-            result = engine.evaluate(parsed, ruleset, explain=explain, advice=False)
+            # Unmet lists are built lazily, only when read: explained results cost discovery's receiver (which
+            # reads them for a few tiers) next to nothing, and what is stored still follows ``explain``.
+            result = engine.evaluate(parsed, ruleset, explain=explain or evaluated is not None, advice=False)
             rereview = {}
             if held:
                 # A held tier is judged as its re-review would judge it (criteria.md §4.6: some rules differ).
@@ -278,6 +281,8 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
             if tier_result is not None and tier_result.status == "failed":
                 unmet = [{"code": u.code, "message": u.message, "msg": u.portable()} for u in tier_result.unmet]
                 shortfalls.append(Shortfall(enterprise_id, tier, year, unmet))
+        if evaluated is not None:
+            evaluated.append((enterprise_id, digest, parsed, held, result))
         outcome.scored += 1
 
     write_assessments(rows, snapshots, fresh=set(ids) - existing)
@@ -286,6 +291,9 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
             [RescoreError(job_id=job.pk, enterprise_id=pk, field=f[:100], message=m) for pk, f, m in outcome.errors],
             ignore_conflicts=True,
         )
+    if evaluated:
+        chunk_assessed.send(sender=RescoreJob, job_id=job.pk, version=version, ruleset=ruleset, year=year,
+                            evaluated=evaluated)
     if shortfalls:
         answers = chunk_scored.send(sender=RescoreJob, job_id=job.pk, shortfalls=shortfalls)
         outcome.proposals = sum(answer for _receiver, answer in answers if isinstance(answer, int))

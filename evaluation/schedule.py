@@ -36,6 +36,12 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     Entry("followups-sweep", "registry.sweep_followups",
           "Queue the follow-up (notifications) of applications still owed a minute after the step: the broker was "
           "down when it was queued, or a worker died.", every_minutes=1),
+    Entry("pool-proposals-advice", "registry.advise_pool_proposals",
+          "Add the engine's advice to the cultivation-pool proposals the last re-scores made (withdrawing those "
+          "whose advice is not concrete).", every_minutes=5),
+    Entry("risk-alerts-daily", "registry.raise_risk_alerts",
+          "Raise risk alerts on pooled and certified enterprises (revenue down, compliance flag, annual update "
+          "missed, expiring without re-review); each occurrence once.", crontab="15 1 * * *"),
     Entry("rescore-resume-stalled", "evaluation.resume_rescore_jobs",
           "Re-queue the unfinished chunks of re-score jobs that stopped making progress.", every_minutes=10),
 )

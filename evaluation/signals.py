@@ -9,3 +9,10 @@ that rolls back leaves no proposal behind, and a chunk run twice finds its propo
 from django.dispatch import Signal
 
 chunk_scored = Signal()
+
+# ``chunk_assessed`` is sent by a re-score chunk after its assessments are written, inside the chunk's
+# transaction, with ``evaluated``: (enterprise id, input digest, parsed profile, held tiers, engine result) for
+# every enterprise the chunk evaluated (enterprises skipped as unchanged are not in it), and the ``version``,
+# compiled ``ruleset`` and ``year``. The registry subscribes to propose pool entries (proactive discovery). It is
+# sent only when someone listens, so a re-score without the registry pays nothing for it.
+chunk_assessed = Signal()

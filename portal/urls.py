@@ -52,5 +52,6 @@ urlpatterns = [
     path("applications/<int:pk>/submit/", views.application_submit, name="application_submit"),
     path("applications/<int:pk>/withdraw/", views.application_withdraw, name="application_withdraw"),
     path("members/", views.members, name="members"),
+    path("support/", views.support, name="support"),
     path("invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
 ]

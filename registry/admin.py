@@ -407,4 +407,4 @@ class DemotionProposalAdmin(RegionReadOnlyAdmin):
 
 
 
-from . import admin_public  # noqa: E402, F401  (objections and announcements)
+from . import admin_pool, admin_public  # noqa: E402, F401  (registered on import: the pool, the public side)

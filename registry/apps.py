@@ -1,6 +1,15 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+# The cultivation pool: every reviewer sees the pool, proposals, ledger, alerts and targets of their region;
+# reviewers change the pool, decide proposals, keep the ledger and close alerts; provincial staff edit targets.
+POOL_VIEW = ["registry.view_poolentry", "registry.view_poolproposal", "registry.view_supportrecord",
+             "registry.view_supportkind", "registry.view_riskalert", "registry.view_plan", "registry.view_target"]
+POOL_REVIEW = ["registry.add_poolentry", "registry.change_poolentry", "registry.change_poolproposal",
+               "registry.add_supportrecord", "registry.change_supportrecord", "registry.change_riskalert"]
+PLAN_EDIT = ["registry.add_plan", "registry.change_plan", "registry.add_target", "registry.change_target",
+             "registry.delete_target"]
+
 
 class RegistryConfig(AppConfig):
     """The programme itself: applications and their review, evidence, certifications, quotas, demotions, the
@@ -10,23 +19,27 @@ class RegistryConfig(AppConfig):
     verbose_name = _("Registry")
     _view = ["registry.view_application", "registry.change_application", "registry.view_applicationevent",
              "registry.view_evidence", "registry.view_certification", "registry.view_demotionproposal",
-             "registry.view_cityquota"]
+             "registry.view_cityquota", *POOL_VIEW]
     role_permissions = {
-        "reviewers": _view,
+        "reviewers": [*_view, *POOL_REVIEW],
         "provincial_reviewers": ["registry.change_certification", "registry.change_demotionproposal",
                                  "registry.add_cityquota", "registry.change_cityquota", "registry.delete_cityquota",
                                  "registry.view_objection", "registry.change_objection",
-                                 "registry.view_announcement"],
+                                 "registry.view_announcement", *PLAN_EDIT],
         "registry_staff": [*_view, "registry.change_certification", "registry.add_cityquota",
                            "registry.change_cityquota", "registry.change_demotionproposal",
-                           "registry.view_objection", "registry.view_announcement"],
+                           "registry.view_objection", "registry.view_announcement",
+                           *POOL_REVIEW, *PLAN_EDIT, "registry.add_supportkind", "registry.change_supportkind"],
     }
 
     def ready(self) -> None:
         # Imported here: models, signals and receivers may be imported only once every app is loaded.
-        from evaluation.signals import chunk_scored
+        from evaluation.signals import chunk_assessed, chunk_scored
 
         from .certifications import propose_demotions
+        from .pool import discover_from_chunk
 
         # A re-score chunk's shortfalls become demotion proposals, in the chunk's transaction.
         chunk_scored.connect(propose_demotions, dispatch_uid="registry_propose_demotions")
+        # The chunk's evaluated enterprises near a tier they do not hold become pool proposals (discovery).
+        chunk_assessed.connect(discover_from_chunk, dispatch_uid="registry_discover_pool")

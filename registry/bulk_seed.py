@@ -21,7 +21,15 @@ from enterprises.models import Declaration, Enterprise, FinancialYear
 from evaluation import rescore, tasks
 from evaluation.models import Assessment, ProfileSnapshot, RescoreError, RescoreJob, RescoreStatus
 
-from .models import Certification, DemotionProposal, Notification
+from .models import (
+    Certification,
+    DemotionProposal,
+    Notification,
+    PoolEntry,
+    PoolProposal,
+    RiskAlert,
+    SupportRecord,
+)
 
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 REGIONS = ("330106", "330102", "330108", "330203", "330205", "330302", "330402", "330502", "330602", "330702")
@@ -95,6 +103,10 @@ def seed_enterprises(count: int, year: int, *, prefix: str = "BENCH", seed: int 
     return ids
 
 
+# The pool's rows hang off enterprises too (support records before the entries they refer to).
+POOL_MODELS = (SupportRecord, RiskAlert, PoolProposal, PoolEntry)
+
+
 def delete_seeded(prefix: str = "BENCH") -> int:
     """Remove seeded enterprises and everything hanging off them, without per-row signals (fast)."""
 
@@ -103,8 +115,8 @@ def delete_seeded(prefix: str = "BENCH") -> int:
     with transaction.atomic():
         for first in range(0, len(ids), 10000):
             part = ids[first:first + 10000]
-            for model in (Assessment, RescoreError, DemotionProposal, Notification, Certification, Declaration,
-                          FinancialYear):
+            for model in (Assessment, RescoreError, DemotionProposal, Notification, *POOL_MODELS, Certification,
+                          Declaration, FinancialYear):
                 model.objects.filter(enterprise_id__in=part)._raw_delete(using)
             Enterprise.objects.filter(pk__in=part)._raw_delete(using)
     return len(ids)

@@ -38,6 +38,7 @@ from .models import (
     RevocationCause,
 )
 from .notifications import notify_members
+from .pool import close_on_certification
 from .transitions import setting, transition
 from .workflow import Action
 
@@ -104,6 +105,7 @@ def grant(app: Application, on: datetime.date, reason: str) -> Certification:
             cert = Certification(enterprise_id=app.enterprise_id, tier=app.tier, ruleset=app.ruleset,
                                  granted_on=on, expires_on=add_years(on, years))
             cert.save()
+        close_on_certification(app.enterprise_id, app.tier, on)  # a certified firm leaves the pool for the tier
     refresh_current_tier([app.enterprise_id], on=on)
     return cert
 

@@ -20,7 +20,9 @@ from django.utils.translation import gettext as _
 from core.roles import region_q, reviewer_of, sees_everything, visible_enterprises
 from enterprises.models import Region, Tier
 
-from .models import Application, ApplicationStatus, Certification, DemotionProposal, DemotionStatus
+from .dashboard_pool import pool_figures
+from .models import Application, ApplicationStatus, Certification, DemotionProposal, DemotionStatus, Target
+from .targets import current_plan, progress
 
 # Pipeline stages shown on the dashboard, in the order an application moves through them.
 PIPELINE_STAGES = (
@@ -32,13 +34,13 @@ PIPELINE_STAGES = (
 LIST_LIMIT = 50
 
 
-def targets(year: int | None = None) -> tuple[int, dict[str, int]]:
-    """The target year and its per-tier targets (the latest plan when ``year`` is not given)."""
-    plans: dict[int, dict[str, int]] = settings.REGISTRY.get("TARGETS", {})
-    if not plans:
+def targets(on: datetime.date | None = None, region_code: str = "330000") -> tuple[int, dict[str, Any]]:
+    """The plan in force on ``on`` (its last year) and ``region_code``'s targets in it by tier (``Target`` rows;
+    targets are data, see ``registry.targets``)."""
+    plan = current_plan(on)
+    if plan is None:
         return 0, {}
-    chosen = year if year in plans else max(plans)
-    return chosen, dict(plans[chosen])
+    return plan.last_year, {t.tier: t for t in Target.objects.filter(plan=plan, region_id=region_code)}
 
 
 @dataclass
@@ -79,6 +81,10 @@ def resolve_scope(user: Any, city: str | None = None) -> Scope:
     return Scope(region, "county", [region], locked)
 
 
+def _province_code(scope: Scope) -> str:
+    return scope.areas[0].province_code if scope.areas else ""
+
+
 def _scoped(queryset: Any, user: Any, scope: Scope, prefix: str = "enterprise") -> Any:
     queryset = visible_enterprises(queryset, user, prefix=prefix)
     if scope.region is not None:
@@ -90,20 +96,29 @@ def dashboard_data(user: Any, city: str | None = None, today: datetime.date | No
     """Every figure of the dashboard for ``user`` as plain data (the template and the charts read it)."""
     today = today or timezone.localdate()
     scope = resolve_scope(user, city)
-    target_year, tier_targets = targets()
+    plan = current_plan(today)
+    scope_code = scope.region.code if scope.region else _province_code(scope)
+    target_year, tier_targets = (plan.last_year, {}) if plan else (0, {})
     tiers = list(Tier)
     area_key = "enterprise__region__city_code" if scope.breakdown == "city" else "enterprise__region_id"
 
     valid = _scoped(Certification.objects.valid_on(today), user, scope)
 
-    # 1. Active certifications per tier, against the province's targets.
+    # 1. Active certifications per tier; against the scope's own targets, each counted as it says
+    # (cumulative, active or new: ``registry.targets``).
     per_tier = dict(valid.values_list("tier").annotate(n=Count("id")).values_list("tier", "n"))
+    certs = _scoped(Certification.objects.all(), user, scope)
+    own = {}
+    if plan is not None and scope_code:
+        own = {p.tier: p for p in progress(plan, Region.objects.filter(code=scope_code), today, certs)}
     tier_rows = []
     for tier in tiers:
-        count = per_tier.get(tier.value, 0)
-        target = tier_targets.get(tier.value)
+        mine = own.get(tier.value)
+        count = mine.achieved if mine else per_tier.get(tier.value, 0)
+        target = mine.target if mine else None
         tier_rows.append({
             "tier": tier.value, "label": str(tier.label), "count": count, "target": target,
+            "semantics": mine.semantics if mine else "", "active": per_tier.get(tier.value, 0),
             "percent": round(100 * count / target, 1) if target else None,
         })
 
@@ -173,6 +188,7 @@ def dashboard_data(user: Any, city: str | None = None, today: datetime.date | No
         "expiring_count": expiring_count,
         "proposals": proposals,
         "proposals_count": proposals_count,
+        **pool_figures(user, scope, plan, today, tier_rows, certs, {r["code"]: r["name"] for r in area_rows}),
     }
 
 

@@ -381,4 +381,5 @@ class Notification(models.Model):
         return self.subject
 
 
+from .pool_models import *  # noqa: E402, F401, F403 - the cultivation pool
 from .public_models import *  # noqa: E402, F401, F403  (objections and announcements: the public side)

@@ -8,7 +8,7 @@ import datetime
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import applications, certifications, notifications
+from . import alerts, applications, certifications, notifications, pool
 from .followup import run_followup, sweep_followups  # noqa: F401  (registered with the other registry tasks)
 from .notifications import deliver_notifications_task  # noqa: F401  (registered with the other registry tasks)
 
@@ -40,3 +40,14 @@ def daily_certifications(on: str | None = None) -> dict:
 @shared_task(name="registry.send_reminders", ignore_result=True, **RETRY)
 def send_reminders(on: str | None = None) -> int:
     return notifications.send_reminders(_day(on))
+
+
+@shared_task(name="registry.advise_pool_proposals", ignore_result=True, **RETRY)
+def advise_pool_proposals(limit: int = 200) -> list[int]:
+    """Add the engine's advice to pool proposals a re-score made (bounded batches until none is left)."""
+    return list(pool.advise_all(limit))
+
+
+@shared_task(name="registry.raise_risk_alerts", ignore_result=True, **RETRY)
+def raise_risk_alerts(on: str | None = None) -> int:
+    return alerts.raise_alerts(_day(on))

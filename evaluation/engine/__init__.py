@@ -4,6 +4,7 @@ Profiles and rulesets in, dataclass results out. Everything else in the system (
 ``evaluate`` command) calls these names.
 """
 
+from .advice import advise
 from .errors import ProfileError, RulesetError, UnknownRuleset, UnknownTier
 from .evaluator import evaluate
 from .profile import (
@@ -35,6 +36,7 @@ __all__ = [
     "TierResult",
     "UnknownRuleset",
     "UnknownTier",
+    "advise",
     "apply_changes",
     "available_rulesets",
     "evaluate",

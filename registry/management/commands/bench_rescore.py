@@ -15,6 +15,7 @@ from core.audit import AuditedCommand
 from enterprises.models import Enterprise
 from evaluation import workers
 from registry.bulk_seed import PREFIX, change_figures, delete_seeded, seed_enterprises, settle, time_job
+from registry.pool import advise_all
 
 
 class Command(AuditedCommand):
@@ -66,10 +67,12 @@ class Command(AuditedCommand):
             self.stdout.write(_("First scoring (every assessment new): %(n)s enterprises in %(s).2f s, "
                                 "%(r).0f enterprises/s") % {"n": first.total, "s": first_seconds,
                                                              "r": first.total / first_seconds})
+            self._advise()
             changed = change_figures(options["changed"], year)
             self.stdout.write(_("Changed the figures of %(n)s enterprises.") % {"n": changed})
             settle()
             job, seconds = time_job(options, procs)
+            self._advise()
             peaks = [(_("worker %(n)s") % {"n": i + 1}, workers.peak_rss_kib(p.pid)) for i, p in enumerate(procs)]
             if not procs:
                 peaks = [(_("this process (inline, incl. seeding)"),
@@ -90,6 +93,14 @@ class Command(AuditedCommand):
             self.stdout.write(_("Peak RSS of %(name)s: %(mb).0f MB") % {"name": name, "mb": kib / 1024})
         self.stdout.write(_("Total %(s).2f s, %(r).0f enterprises/s") % {"s": seconds, "r": rate})
         self.stdout.write(f"{job.total} enterprises in {seconds:.2f} s: {rate:.0f} enterprises/s")
+
+    def _advise(self) -> None:
+        """The pool proposals' advice, added after the re-score in bounded batches (timed apart from it)."""
+        started = time.perf_counter()
+        advised, withdrawn = advise_all()
+        self.stdout.write(_("Pool proposals advised after the job: %(a)s kept, %(w)s withdrawn (advice not "
+                            "concrete) in %(s).2f s") % {"a": advised, "w": withdrawn,
+                                                         "s": time.perf_counter() - started})
 
 
 

@@ -30,7 +30,7 @@ from evaluation.models import canonical_digest
 from evaluation.profiles import build_profiles
 from evaluation.services import Evaluated, store_assessments
 from evaluation.versions import compiled, get_ruleset_version
-from registry import demo, demo_public
+from registry import demo, demo_pool, demo_public
 from registry.certifications import add_years, refresh_current_tier
 from registry.models import Certification
 
@@ -75,6 +75,8 @@ class Command(AuditedCommand):
                 **demo_public.seed_public()))
         if not options["no_accounts"]:
             self.accounts()
+        if not options["no_assess"]:
+            self.stdout.write(f"cultivation pool: {demo_pool.seed_pool(year, options['seed'])}")
 
     @transaction.atomic
     def seed(self, count: int, seed: int, year: int, counties: list[str]) -> int:
