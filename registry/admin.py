@@ -391,3 +391,6 @@ class DemotionProposalAdmin(RegionReadOnlyAdmin):
                                                                      reason=reason),
         )
 
+
+
+from . import admin_experts  # noqa: E402,F401  expert panels and on-site checks (registry/admin_experts.py)
