@@ -46,6 +46,39 @@ def _assessment_of_a(world: World) -> Any:
     return Assessment.objects.filter(enterprise=world.enterprise_a).order_by("pk").first()
 
 
+# Provincial reviewers (of any province: each keeps their own province's experts) and registry staff.
+POOL_KEEPERS = frozenset({"province_in", "province_out", *STAFF})
+
+
+def _expert_of_zhejiang(world: World) -> Any:
+    from tests.factories import expert
+
+    return expert("zhejiang-expert", home_region="330102", ties=(world.enterprise_a,))
+
+
+def _draw_of_a(world: World) -> Any:
+    from registry.models import ExpertAssignment, ExpertDraw
+    from tests.factories import expert
+
+    app = world.objects["application_a"]
+    panel = [expert(f"panel-{i}", home_region="330203") for i in range(3)]
+    draw = ExpertDraw.objects.create(application=app, stage_event=app.events.first(), seed=1, size=3,
+                                     candidates=[e.pk for e in panel], chosen=[e.pk for e in panel])
+    for member in panel:
+        ExpertAssignment.objects.create(draw=draw, application=app, expert=member)
+    return draw
+
+
+def _onsite_check_of_a(world: World) -> Any:
+    from django.utils import timezone
+
+    from registry import onsite
+
+    findings = {code: {"result": "pass"} for code in onsite.CHECKLIST_CODES}
+    return onsite.record_visit(world.objects["application_a"], user=world.users["county_in"],
+                               visited_on=timezone.localdate(), visitors="Wang", findings=findings)
+
+
 ADMIN_RULES: dict[str, AdminRule] = {
     "auth.group": AdminRule(SUPERUSER),
     "auth.user": AdminRule(STAFF),
@@ -68,6 +101,9 @@ ADMIN_RULES: dict[str, AdminRule] = {
     "registry.cityquota": AdminRule(OFFICIALS),
     "registry.demotionproposal": AdminRule(OFFICIALS),
     "evaluation.assessment": AdminRule(OFFICIALS, _assessment_of_a, SEES_A_IN_ADMIN),
+    "registry.expertprofile": AdminRule(POOL_KEEPERS, _expert_of_zhejiang, frozenset({"province_in", *STAFF})),
+    "registry.expertdraw": AdminRule(OFFICIALS, _draw_of_a, SEES_A_IN_ADMIN),
+    "registry.onsitecheck": AdminRule(OFFICIALS, _onsite_check_of_a, SEES_A_IN_ADMIN),
 }
 
 
