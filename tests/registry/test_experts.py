@@ -280,3 +280,34 @@ def _reviewers(app):
     return (users.get(username="county-xihu"), users.get(username="city-hangzhou"),
             users.get(username="province-zj"))
 
+
+
+def test_the_demo_has_an_expert_account_and_a_panel_waiting_for_its_score(settings, tmp_path):
+    from io import StringIO
+
+    from django.contrib.auth import authenticate
+    from django.core.management import call_command
+
+    from registry.models import ExpertAssignment, OnsiteCheck
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    out = StringIO()
+    call_command("seed_demo", "--enterprises", "400", "--seed", "1", stdout=out)
+    output = out.getvalue()
+    assert "expert       Tier-Demo-2025   expert (" in output
+    user = authenticate(username="expert", password="Tier-Demo-2025")
+    assert user is not None and not user.is_staff
+    seat = ExpertAssignment.objects.get(expert__user=user)
+    app = seat.application
+    assert app.status == "expert_review" and seat.submitted_at is None
+    assert experts.panel_result(app).submitted == 2 and experts.panel_result(app).size == 3
+    failed = OnsiteCheck.objects.get(outcome="failed")
+    assert failed.application.status == "county_review"
+    from django.contrib.auth import get_user_model
+
+    with pytest.raises(ValidationError):
+        applications.decide(failed.application, user=get_user_model().objects.get(username="xihu"),
+                            action="approve")
+    again = StringIO()
+    call_command("seed_demo", "--enterprises", "400", "--seed", "1", stdout=again)
+    assert ExpertAssignment.objects.count() == 3 and OnsiteCheck.objects.count() == 1

@@ -32,6 +32,7 @@ from evaluation.services import Evaluated, store_assessments
 from evaluation.versions import compiled, get_ruleset_version
 from registry import demo
 from registry.certifications import add_years, refresh_current_tier
+from registry.demo_panels import seed_panels
 from registry.models import Certification
 
 DEMO_PASSWORD = "Tier-Demo-2025"
@@ -73,6 +74,7 @@ class Command(AuditedCommand):
             self.assess_and_certify(year, options["seed"])
         if not options["no_accounts"]:
             self.accounts()
+            self.stdout.write(seed_panels(DEMO_PASSWORD))
 
     @transaction.atomic
     def seed(self, count: int, seed: int, year: int, counties: list[str]) -> int:
