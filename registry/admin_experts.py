@@ -104,11 +104,17 @@ class ExpertProfileAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
 
     def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
+        # The service writes each tie; the admin's change message reads these three lists.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for tie_form in formset.forms:
             data = getattr(tie_form, "cleaned_data", None) or {}
             if data.get("enterprise") and tie_form.has_changed():
-                experts.declare_tie(form.instance, user=request.user, enterprise=data["enterprise"],
-                                    relation=data.get("relation", ""))
+                tie = experts.declare_tie(form.instance, user=request.user, enterprise=data["enterprise"],
+                                          relation=data.get("relation", ""))
+                if tie_form.instance.pk is None:
+                    formset.new_objects.append(tie)
+                else:
+                    formset.changed_objects.append((tie, tie_form.changed_data))
 
 
 # --- draws ---------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ class RegistryConfig(AppConfig):
     # reviewers record visits; provincial staff keep the expert pool and draw panels.
     _panels = ["registry.view_onsitecheck", "registry.change_onsitecheck", "registry.view_expertdraw"]
     _pool = ["registry.view_expertprofile", "registry.add_expertprofile", "registry.change_expertprofile",
+             "registry.view_experttie", "registry.add_experttie", "registry.change_experttie",
              "registry.add_expertdraw"]
     role_permissions = {
         "reviewers": [*_view, *_panels],

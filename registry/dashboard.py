@@ -25,8 +25,8 @@ from .models import Application, ApplicationStatus, Certification, DemotionPropo
 # Pipeline stages shown on the dashboard, in the order an application moves through them.
 PIPELINE_STAGES = (
     ApplicationStatus.DRAFT, ApplicationStatus.COUNTY_REVIEW, ApplicationStatus.CITY_REVIEW,
-    ApplicationStatus.PROVINCIAL_REVIEW, ApplicationStatus.PUBLICITY, ApplicationStatus.RECOMMENDED,
-    ApplicationStatus.RETURNED, ApplicationStatus.CERTIFIED, ApplicationStatus.REJECTED,
+    ApplicationStatus.PROVINCIAL_REVIEW, ApplicationStatus.EXPERT_REVIEW, ApplicationStatus.PUBLICITY,
+    ApplicationStatus.RECOMMENDED, ApplicationStatus.RETURNED, ApplicationStatus.CERTIFIED, ApplicationStatus.REJECTED,
     ApplicationStatus.WITHDRAWN,
 )
 LIST_LIMIT = 50

@@ -311,3 +311,33 @@ def test_the_demo_has_an_expert_account_and_a_panel_waiting_for_its_score(settin
     again = StringIO()
     call_command("seed_demo", "--enterprises", "400", "--seed", "1", stdout=again)
     assert ExpertAssignment.objects.count() == 3 and OnsiteCheck.objects.count() == 1
+
+
+def test_provincial_staff_add_an_expert_with_a_declared_tie_in_the_admin(client, province, county):
+    from django.contrib.auth import get_user_model
+
+    from core.audit import AuditEntry
+    from registry.models import ExpertProfile
+    from tests.factories import UserFactory, reviewer
+
+    enterprise = make_enterprise("A")
+    newcomer = UserFactory(username="new-expert")
+    client.force_login(province)
+    response = client.post(reverse("admin:registry_expertprofile_add"), {
+        "user": newcomer.pk, "fields": " bearings ,, machine tools ", "home_region": "330203", "active": "on",
+        "ties-TOTAL_FORMS": "1", "ties-INITIAL_FORMS": "0", "ties-MIN_NUM_FORMS": "0", "ties-MAX_NUM_FORMS": "1000",
+        "ties-0-enterprise": enterprise.pk, "ties-0-relation": "former employee",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    profile = ExpertProfile.objects.get(user=newcomer)
+    assert profile.fields == "bearings, machine tools"
+    assert list(profile.ties.values_list("enterprise_id", "relation")) == [(enterprise.pk, "former employee")]
+    assert AuditEntry.objects.filter(enterprise_id=enterprise.pk, object_id=str(profile.ties.get().pk)).exists()
+    # Another province's reviewer does not see Zhejiang's experts; a county reviewer cannot keep the pool.
+    client.force_login(reviewer("province", "320000", username="province-js"))
+    assert client.get(reverse("admin:registry_expertprofile_change", args=[profile.pk])).status_code == 302
+    client.force_login(county)
+    assert client.get(reverse("admin:registry_expertprofile_changelist")).status_code == 403
+    with pytest.raises(PermissionDenied):
+        experts.save_expert(user=county, expert_user=get_user_model().objects.get(username="new-expert"),
+                            fields="x", home_region=profile.home_region, expert=profile)
