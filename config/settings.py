@@ -305,8 +305,9 @@ REGISTRY = {
     "STAGES": {
         "innovative_sme": ["city_review", "provincial_review", "publicity"],
         "specialised_sme": ["county_review", "city_review", "provincial_review", "publicity"],
-        "hidden_champion": ["county_review", "city_review", "provincial_review", "publicity"],
-        "little_giant": ["county_review", "city_review", "provincial_review", "recommended"],
+        # expert_review applies only when the tier's ruleset asks for it (its "expert_review" data).
+        "hidden_champion": ["county_review", "city_review", "provincial_review", "expert_review", "publicity"],
+        "little_giant": ["county_review", "city_review", "provincial_review", "expert_review", "recommended"],
         "single_champion": ["county_review", "city_review", "provincial_review", "recommended"],
     },
     # Tier -> the tier that must be held first, and whether applying for both together is allowed (Zhejiang

@@ -181,7 +181,7 @@ def decide(application: Application, *, user: Any, action: str, reason: str = ""
     fields: dict[str, Any] = {}
     if action == Action.APPROVE:
         check_quota(app)
-        target = workflow.next_stage(app.tier, app.status)
+        target = workflow.next_stage(app.tier, app.status, app.ruleset)
         if target == S.PUBLICITY:
             fields["publicity_ends_on"] = timezone.localdate() + datetime.timedelta(days=setting("PUBLICITY_DAYS"))
     else:

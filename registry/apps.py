@@ -20,16 +20,25 @@ class RegistryConfig(AppConfig):
     _view = ["registry.view_application", "registry.change_application", "registry.view_applicationevent",
              "registry.view_evidence", "registry.view_certification", "registry.view_demotionproposal",
              "registry.view_cityquota", *POOL_VIEW]
+    # Expert panels and on-site checks: every reviewer sees their region's checks and draws; county and city
+    # reviewers record visits; provincial staff keep the expert pool and draw panels.
+    _panels = ["registry.view_onsitecheck", "registry.change_onsitecheck", "registry.view_expertdraw"]
+    _pool = ["registry.view_expertprofile", "registry.add_expertprofile", "registry.change_expertprofile",
+             "registry.view_experttie", "registry.add_experttie", "registry.change_experttie",
+             "registry.add_expertdraw"]
     role_permissions = {
-        "reviewers": [*_view, *POOL_REVIEW],
+        "reviewers": [*_view, *POOL_REVIEW, *_panels],
+        "county_reviewers": ["registry.add_onsitecheck"],
+        "city_reviewers": ["registry.add_onsitecheck"],
         "provincial_reviewers": ["registry.change_certification", "registry.change_demotionproposal",
                                  "registry.add_cityquota", "registry.change_cityquota", "registry.delete_cityquota",
                                  "registry.view_objection", "registry.change_objection",
-                                 "registry.view_announcement", *PLAN_EDIT],
+                                 "registry.view_announcement", *PLAN_EDIT, *_pool],
         "registry_staff": [*_view, "registry.change_certification", "registry.add_cityquota",
                            "registry.change_cityquota", "registry.change_demotionproposal",
                            "registry.view_objection", "registry.view_announcement",
-                           *POOL_REVIEW, *PLAN_EDIT, "registry.add_supportkind", "registry.change_supportkind"],
+                           *POOL_REVIEW, *PLAN_EDIT, "registry.add_supportkind", "registry.change_supportkind",
+                           *_panels, *_pool],
     }
 
     def ready(self) -> None:

@@ -27,8 +27,8 @@ from .targets import current_plan, progress
 # Pipeline stages shown on the dashboard, in the order an application moves through them.
 PIPELINE_STAGES = (
     ApplicationStatus.DRAFT, ApplicationStatus.COUNTY_REVIEW, ApplicationStatus.CITY_REVIEW,
-    ApplicationStatus.PROVINCIAL_REVIEW, ApplicationStatus.PUBLICITY, ApplicationStatus.RECOMMENDED,
-    ApplicationStatus.RETURNED, ApplicationStatus.CERTIFIED, ApplicationStatus.REJECTED,
+    ApplicationStatus.PROVINCIAL_REVIEW, ApplicationStatus.EXPERT_REVIEW, ApplicationStatus.PUBLICITY,
+    ApplicationStatus.RECOMMENDED, ApplicationStatus.RETURNED, ApplicationStatus.CERTIFIED, ApplicationStatus.REJECTED,
     ApplicationStatus.WITHDRAWN,
 )
 LIST_LIMIT = 50

@@ -26,6 +26,7 @@ class ApplicationStatus(models.TextChoices):
     COUNTY_REVIEW = "county_review", _("County review")
     CITY_REVIEW = "city_review", _("City review")
     PROVINCIAL_REVIEW = "provincial_review", _("Provincial review")
+    EXPERT_REVIEW = "expert_review", _("Expert review")
     PUBLICITY = "publicity", _("Publicity")
     CERTIFIED = "certified", _("Certified")
     RECOMMENDED = "recommended", _("Recommended to MIIT")
@@ -36,12 +37,12 @@ class ApplicationStatus(models.TextChoices):
 
 OPEN_STATUSES = (
     ApplicationStatus.DRAFT, ApplicationStatus.COUNTY_REVIEW, ApplicationStatus.CITY_REVIEW,
-    ApplicationStatus.PROVINCIAL_REVIEW, ApplicationStatus.PUBLICITY, ApplicationStatus.RECOMMENDED,
-    ApplicationStatus.RETURNED,
+    ApplicationStatus.PROVINCIAL_REVIEW, ApplicationStatus.EXPERT_REVIEW, ApplicationStatus.PUBLICITY,
+    ApplicationStatus.RECOMMENDED, ApplicationStatus.RETURNED,
 )
 REVIEW_STATUSES = (
     ApplicationStatus.COUNTY_REVIEW, ApplicationStatus.CITY_REVIEW, ApplicationStatus.PROVINCIAL_REVIEW,
-    ApplicationStatus.PUBLICITY, ApplicationStatus.RECOMMENDED,
+    ApplicationStatus.EXPERT_REVIEW, ApplicationStatus.PUBLICITY, ApplicationStatus.RECOMMENDED,
 )
 
 
@@ -381,5 +382,6 @@ class Notification(models.Model):
         return self.subject
 
 
+from .expert_models import *  # noqa: E402, F401, F403  (expert panels and on-site checks)
 from .pool_models import *  # noqa: E402, F401, F403 - the cultivation pool
 from .public_models import *  # noqa: E402, F401, F403  (objections and announcements: the public side)

@@ -7,7 +7,12 @@ One table (``RULES``) answers "who may do what, in which state, and where does i
 The stages per tier are configuration (``settings.REGISTRY["STAGES"]``), defaulting to the process in
 criteria.md §1.7 (innovative SME: city → province → publicity), §2.6 and §3.4 (specialised SME, hidden
 champion: county → city → province → publicity) and §4.4 / §5.1 (little giant, single champion:
-county → city → province → recommended to MIIT, whose outcome a provincial reviewer records).
+county → city → province → recommended to MIIT, whose outcome a provincial reviewer records). A tier whose
+ruleset asks for expert review (``expert_review`` in its data) passes ``expert_review`` after provincial review:
+provincial staff draw the panel, the drawn experts score, and the provincial reviewer decides there.
+
+A rule may name guards: functions (dotted paths) that refuse the step with the reason, e.g. an unresolved failed
+on-site check blocks recommendation, and a provincial decision waits for the whole panel's scores.
 """
 
 from __future__ import annotations
@@ -19,11 +24,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.roles import reviewer_of
 from enterprises.models import Membership
+from evaluation.panels import expert_review
+from evaluation.versions import get_ruleset_version
 
 from .models import Application, ApplicationStatus
 
@@ -45,6 +53,8 @@ class Action(models.TextChoices):
     OBJECTION_INVESTIGATING = "objection_investigating", gettext_lazy("The objection is under investigation")
     OBJECTION_UPHELD = "objection_upheld", gettext_lazy("The objection was upheld")
     OBJECTION_DISMISSED = "objection_dismissed", gettext_lazy("The objection was dismissed")
+    DRAW_EXPERTS = "draw_experts", gettext_lazy("Draw the expert panel")
+    SCORE = "submit_expert_score", gettext_lazy("Submit an expert score")
 
 
 class Role(models.TextChoices):
@@ -53,6 +63,8 @@ class Role(models.TextChoices):
     CITY = "city", gettext_lazy("City reviewer")
     PROVINCE = "province", gettext_lazy("Provincial reviewer")
     SYSTEM = "system", gettext_lazy("System")
+    # A drawn expert, on the applications assigned to them (registry/experts.py).
+    EXPERT = "expert", gettext_lazy("Expert")
     # Recorded in the history only: a superuser acting at a stage (no rule names it).
     SUPERUSER = "superuser", gettext_lazy("Superuser")
 
@@ -67,6 +79,7 @@ STAGE_LEVEL: dict[str, str] = {
     S.COUNTY_REVIEW: Role.COUNTY,
     S.CITY_REVIEW: Role.CITY,
     S.PROVINCIAL_REVIEW: Role.PROVINCE,
+    S.EXPERT_REVIEW: Role.PROVINCE,
     S.PUBLICITY: Role.PROVINCE,
     S.RECOMMENDED: Role.PROVINCE,
 }
@@ -83,6 +96,12 @@ class Rule:
     role: str
     target: str
     reason_required: bool = False
+    guards: tuple[str, ...] = ()
+
+
+# Guards (dotted paths to functions of the application that raise ValidationError when the step must wait).
+NO_FAILED_ONSITE_CHECK = "registry.onsite.require_no_unresolved_failure"
+PANEL_COMPLETE = "registry.experts.require_complete_panel"
 
 
 RULES: tuple[Rule, ...] = (
@@ -90,17 +109,25 @@ RULES: tuple[Rule, ...] = (
     Rule(Action.SUBMIT, S.DRAFT, Role.ENTERPRISE, FIRST_STAGE),
     Rule(Action.RESUBMIT, S.RETURNED, Role.ENTERPRISE, FIRST_STAGE),
     *(Rule(Action.WITHDRAW, state, Role.ENTERPRISE, S.WITHDRAWN)
-      for state in (S.DRAFT, S.RETURNED, S.COUNTY_REVIEW, S.CITY_REVIEW, S.PROVINCIAL_REVIEW, S.PUBLICITY)),
+      for state in (S.DRAFT, S.RETURNED, S.COUNTY_REVIEW, S.CITY_REVIEW, S.PROVINCIAL_REVIEW, S.EXPERT_REVIEW,
+                    S.PUBLICITY)),
     # Reviewers, each at the level of the stage
-    Rule(Action.APPROVE, S.COUNTY_REVIEW, Role.COUNTY, NEXT_STAGE),
+    Rule(Action.APPROVE, S.COUNTY_REVIEW, Role.COUNTY, NEXT_STAGE, guards=(NO_FAILED_ONSITE_CHECK,)),
     Rule(Action.RETURN, S.COUNTY_REVIEW, Role.COUNTY, S.RETURNED, reason_required=True),
     Rule(Action.REJECT, S.COUNTY_REVIEW, Role.COUNTY, S.REJECTED, reason_required=True),
-    Rule(Action.APPROVE, S.CITY_REVIEW, Role.CITY, NEXT_STAGE),
+    Rule(Action.APPROVE, S.CITY_REVIEW, Role.CITY, NEXT_STAGE, guards=(NO_FAILED_ONSITE_CHECK,)),
     Rule(Action.RETURN, S.CITY_REVIEW, Role.CITY, S.RETURNED, reason_required=True),
     Rule(Action.REJECT, S.CITY_REVIEW, Role.CITY, S.REJECTED, reason_required=True),
-    Rule(Action.APPROVE, S.PROVINCIAL_REVIEW, Role.PROVINCE, NEXT_STAGE),
+    Rule(Action.APPROVE, S.PROVINCIAL_REVIEW, Role.PROVINCE, NEXT_STAGE, guards=(NO_FAILED_ONSITE_CHECK,)),
     Rule(Action.RETURN, S.PROVINCIAL_REVIEW, Role.PROVINCE, S.RETURNED, reason_required=True),
     Rule(Action.REJECT, S.PROVINCIAL_REVIEW, Role.PROVINCE, S.REJECTED, reason_required=True),
+    # Expert review: provincial staff draw the panel, the drawn experts score blind, and the provincial
+    # reviewer decides with the panel's result once every score is in.
+    Rule(Action.DRAW_EXPERTS, S.EXPERT_REVIEW, Role.PROVINCE, S.EXPERT_REVIEW),
+    Rule(Action.SCORE, S.EXPERT_REVIEW, Role.EXPERT, S.EXPERT_REVIEW),
+    Rule(Action.APPROVE, S.EXPERT_REVIEW, Role.PROVINCE, NEXT_STAGE, guards=(PANEL_COMPLETE, NO_FAILED_ONSITE_CHECK)),
+    Rule(Action.RETURN, S.EXPERT_REVIEW, Role.PROVINCE, S.RETURNED, reason_required=True),
+    Rule(Action.REJECT, S.EXPERT_REVIEW, Role.PROVINCE, S.REJECTED, reason_required=True),
     # Publicity: an objection sends it back to provincial review; silence certifies it (the daily job).
     Rule(Action.OBJECT, S.PUBLICITY, Role.PROVINCE, S.PROVINCIAL_REVIEW, reason_required=True),
     Rule(Action.CLOSE_PUBLICITY, S.PUBLICITY, Role.SYSTEM, S.CERTIFIED),
@@ -112,21 +139,27 @@ RULES: tuple[Rule, ...] = (
 DECISIONS = (Action.APPROVE, Action.RETURN, Action.REJECT, Action.OBJECT)
 
 
-def stages(tier: str) -> list[str]:
-    """The review states ``tier`` passes through after submission, in order."""
+def stages(tier: str, ruleset: Any = None) -> list[str]:
+    """The review states ``tier`` passes through after submission, in order.
+
+    ``expert_review`` is kept only when the ruleset (the application's, else the one in force) asks for it.
+    """
     configured = settings.REGISTRY["STAGES"]
     if tier not in configured:
         raise ValidationError({"tier": _("No review stages are configured for %(tier)s.") % {"tier": tier}})
-    return list(configured[tier])
+    ordered = list(configured[tier])
+    if S.EXPERT_REVIEW in ordered and expert_review(ruleset or get_ruleset_version(), tier) is None:
+        ordered.remove(S.EXPERT_REVIEW)
+    return ordered
 
 
 def first_stage(tier: str) -> str:
     return stages(tier)[0]
 
 
-def next_stage(tier: str, current: str) -> str:
+def next_stage(tier: str, current: str, ruleset: Any = None) -> str:
     """The stage after ``current`` for ``tier`` (the last review stage leads to publicity or recommended)."""
-    ordered = stages(tier)
+    ordered = stages(tier, ruleset)
     if current not in ordered or current == ordered[-1]:
         raise ValidationError({"status": _("%(state)s has no next stage for this tier.") % {"state": current}})
     return ordered[ordered.index(current) + 1]
@@ -214,10 +247,21 @@ def check(user: Any, application: Application, action: str) -> Rule:
         raise ValidationError({"action": _("Cannot %(action)s an application in the %(state)s state.") % {
             "action": Action(action).label, "state": ApplicationStatus(application.status).label}})
     roles = roles_of(user, application)
+    if any(rule.role == Role.EXPERT for rule in rules) and is_assigned_expert(user, application):
+        roles.add(Role.EXPERT)
     for rule in rules:
         if rule.role in roles:
+            for guard in rule.guards:
+                import_string(guard)(application)
             return rule
     raise PermissionDenied(_refusal(user, application, rules))
+
+
+def is_assigned_expert(user: Any, application: Application) -> bool:
+    """Whether ``user`` sits on the application's current expert panel (never one of its members)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or is_member(user, application):
+        return False
+    return import_string("registry.experts.is_on_current_panel")(user, application)
 
 
 def _refusal(user: Any, application: Application, rules: list[Rule]) -> str:
@@ -226,6 +270,8 @@ def _refusal(user: Any, application: Application, rules: list[Rule]) -> str:
         return _("Only the scheduled job takes this step.")
     if needed == {Role.ENTERPRISE}:
         return _("Only the enterprise's own users may do this.")
+    if needed == {Role.EXPERT}:
+        return _("Only the experts drawn for this application may score it.")
     if is_member(user, application):
         return _("You are a member of this enterprise and cannot review its application.")
     reviewer = reviewer_of(user)
@@ -240,6 +286,8 @@ def _refusal(user: Any, application: Application, rules: list[Rule]) -> str:
 def available_actions(application: Application, user: Any) -> list[str]:
     """The actions ``user`` may take on ``application`` now (for the admin's buttons and the portal)."""
     roles = roles_of(user, application)
+    if application.status == S.EXPERT_REVIEW and is_assigned_expert(user, application):
+        roles.add(Role.EXPERT)
     return [
         rule.action
         for rule in RULES

@@ -171,3 +171,33 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
 def api_token(user: Any) -> str:
     """A fresh API token for ``user``, as ``POST /api/auth/token/`` issues it."""
     return issue_token(user)[0]
+
+
+# --- expert panels ----------------------------------------------------------------------------------------
+
+def expert(username: str | None = None, home_region: str = "330203", fields: str = "machine tools",
+           ties: tuple[Enterprise, ...] = ()) -> Any:
+    """A user in the expert pool (not staff: experts use their own pages), with declared ties."""
+    from registry.models import ExpertProfile, ExpertTie
+
+    user = UserFactory(username=username) if username else UserFactory()
+    profile = ExpertProfile.objects.create(user=user, fields=fields, home_region=Region.objects.get(code=home_region))
+    for enterprise in ties:
+        ExpertTie.objects.create(expert=profile, enterprise=enterprise, relation="consulting")
+    return profile
+
+
+def pass_expert_review(app: Application, province: Any, total_share: float = 0.8) -> Application:
+    """Carry an application in expert review through a full panel (experts added to the pool when short)
+    to the provincial reviewer's approval."""
+    from registry import applications, experts
+    from registry.models import Recommendation
+
+    review = experts.review_of(app)
+    while len(experts.eligible_experts(app)[0]) < review.panel_size:
+        expert(home_region="330203")
+    draw = experts.draw_experts(app, user=province)
+    for seat in draw.assignments.select_related("expert__user"):
+        scores = {c.code: int(c.max * total_share) for c in review.form}
+        experts.submit_score(seat, user=seat.expert.user, scores=scores, recommendation=Recommendation.RECOMMEND)
+    return applications.decide(app, user=province, action="approve", reason="panel passed")

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from registry import applications
-from tests.factories import api_token, certify
+from tests.factories import api_token, certify, pass_expert_review
 
 from .conftest import YEAR, make_enterprise
 
@@ -209,6 +209,7 @@ def test_national_outcome_endpoint(api_client, county, city, province):
     app = applications.submit_application(app, user=enterprise.owner)
     for user in (county, city, province):
         app = applications.decide(app, user=user, action="approve")
+    app = pass_expert_review(app, province)
     client = as_user(api_client, province)
     assert client.get(f"/api/applications/{app.pk}/").json()["available_actions"] == ["record_national_outcome"]
     response = client.post(f"/api/applications/{app.pk}/national-outcome/", {"outcome": "certified"}, format="json")

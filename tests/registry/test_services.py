@@ -17,7 +17,7 @@ from registry.certifications import add_years
 from registry.eligibility import tier_options
 from registry.models import CertificationStatus, CityQuota, DemotionProposal, Notification
 from registry.workflow import available_actions
-from tests.factories import MembershipFactory, UserFactory, certify
+from tests.factories import MembershipFactory, UserFactory, certify, pass_expert_review
 
 from .conftest import YEAR, make_enterprise
 
@@ -111,6 +111,8 @@ def test_little_giant_is_recommended_then_the_national_outcome_is_recorded(count
     assert app.flagged  # example A does not meet the little giant: reviewers still see it, flagged
     for reviewer_ in (county, city, province):
         app = applications.decide(app, user=reviewer_, action="approve")
+    assert app.status == "expert_review"  # the little giant's ruleset asks for an expert panel
+    app = pass_expert_review(app, province)
     assert app.status == "recommended"
     assert available_actions(app, province) == ["record_national_outcome"]
     with pytest.raises(ValidationError) as exc:

@@ -56,6 +56,40 @@ def _objection_to_a(world: World) -> Any:
 
 PROVINCIAL = frozenset({"province_in", "province_out"})
 
+
+# Provincial reviewers (of any province: each keeps their own province's experts) and registry staff.
+POOL_KEEPERS = frozenset({"province_in", "province_out", *STAFF})
+
+
+def _expert_of_zhejiang(world: World) -> Any:
+    from tests.factories import expert
+
+    return expert("zhejiang-expert", home_region="330102", ties=(world.enterprise_a,))
+
+
+def _draw_of_a(world: World) -> Any:
+    from registry.models import ExpertAssignment, ExpertDraw
+    from tests.factories import expert
+
+    app = world.objects["application_a"]
+    panel = [expert(f"panel-{i}", home_region="330203") for i in range(3)]
+    draw = ExpertDraw.objects.create(application=app, stage_event=app.events.first(), seed=1, size=3,
+                                     candidates=[e.pk for e in panel], chosen=[e.pk for e in panel])
+    for member in panel:
+        ExpertAssignment.objects.create(draw=draw, application=app, expert=member)
+    return draw
+
+
+def _onsite_check_of_a(world: World) -> Any:
+    from django.utils import timezone
+
+    from registry import onsite
+
+    findings = {code: {"result": "pass"} for code in onsite.CHECKLIST_CODES}
+    return onsite.record_visit(world.objects["application_a"], user=world.users["county_in"],
+                               visited_on=timezone.localdate(), visitors="Wang", findings=findings)
+
+
 ADMIN_RULES: dict[str, AdminRule] = {
     "auth.group": AdminRule(SUPERUSER),
     "auth.user": AdminRule(STAFF),
@@ -80,6 +114,12 @@ ADMIN_RULES: dict[str, AdminRule] = {
     "evaluation.assessment": AdminRule(OFFICIALS, _assessment_of_a, SEES_A_IN_ADMIN),
     "registry.objection": AdminRule(PROVINCIAL | STAFF, _objection_to_a, frozenset({"province_in"}) | STAFF),
     "registry.announcement": AdminRule(PROVINCIAL | STAFF),
+    # The cultivation pool: every official opens the lists (rows are their region's; tests/registry/test_pool.py).
+    **{f"registry.{name}": AdminRule(OFFICIALS) for name in (
+        "plan", "target", "poolentry", "poolproposal", "supportkind", "supportrecord", "riskalert")},
+    "registry.expertprofile": AdminRule(POOL_KEEPERS, _expert_of_zhejiang, frozenset({"province_in", *STAFF})),
+    "registry.expertdraw": AdminRule(OFFICIALS, _draw_of_a, SEES_A_IN_ADMIN),
+    "registry.onsitecheck": AdminRule(OFFICIALS, _onsite_check_of_a, SEES_A_IN_ADMIN),
 }
 
 

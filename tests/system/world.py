@@ -15,7 +15,15 @@ from django.contrib.auth.models import Group
 
 from core.roles import REGISTRY_STAFF
 from registry import applications, evidence
-from tests.factories import EnterpriseFactory, MembershipFactory, UserFactory, api_token, reviewer, store_profile
+from tests.factories import (
+    EnterpriseFactory,
+    MembershipFactory,
+    UserFactory,
+    api_token,
+    pass_expert_review,
+    reviewer,
+    store_profile,
+)
 from tests.registry.conftest import example_profile
 
 PASSWORD = "correct-horse-battery"
@@ -116,6 +124,7 @@ def recommended_application(world: World) -> Any:
     app = applications.submit_application(app, user=owner)
     for role in ("county_in", "city_in", "province_in"):
         app = applications.decide(app, user=world.users[role], action="approve", reason="checked")
+    app = pass_expert_review(app, world.users["province_in"])
     assert app.status == "recommended", app.status
     return app
 

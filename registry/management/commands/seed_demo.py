@@ -32,6 +32,7 @@ from evaluation.services import Evaluated, store_assessments
 from evaluation.versions import compiled, get_ruleset_version
 from registry import demo, demo_pool, demo_public
 from registry.certifications import add_years, refresh_current_tier
+from registry.demo_panels import seed_panels
 from registry.models import Certification
 
 DEMO_PASSWORD = "Tier-Demo-2025"
@@ -77,6 +78,7 @@ class Command(AuditedCommand):
             self.accounts()
         if not options["no_assess"]:
             self.stdout.write(f"cultivation pool: {demo_pool.seed_pool(year, options['seed'])}")
+            self.stdout.write(seed_panels(DEMO_PASSWORD))
 
     @transaction.atomic
     def seed(self, count: int, seed: int, year: int, counties: list[str]) -> int:
