@@ -391,3 +391,4 @@ class DemotionProposalAdmin(RegionReadOnlyAdmin):
                                                                      reason=reason),
         )
 
+from . import admin_review  # noqa: E402,F401  (rounds, reviewer notifications, the queue's deadlines)

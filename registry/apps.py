@@ -18,6 +18,13 @@ class RegistryConfig(AppConfig):
         "registry_staff": [*_view, "registry.change_certification", "registry.add_cityquota",
                            "registry.change_cityquota", "registry.change_demotionproposal"],
     }
+    # Rounds (批次) and the missed-annual-update list (registry/review_models.py).
+    for _group, _perms in {"reviewers": ["registry.view_reviewround", "registry.view_lapsedannualupdate"],
+                           "provincial_reviewers": ["registry.add_reviewround"],
+                           "registry_staff": ["registry.view_reviewround", "registry.add_reviewround",
+                                              "registry.view_lapsedannualupdate"]}.items():
+        role_permissions[_group] = [*role_permissions[_group], *_perms]
+    del _group, _perms
 
     def ready(self) -> None:
         from evaluation.signals import chunk_scored

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from core.roles import region_q, reviewer_of, sees_everything, visible_enterprises
 from enterprises.models import Region, Tier
 
+from .dashboard_review import overdue_by_area
 from .models import Application, ApplicationStatus, Certification, DemotionProposal, DemotionStatus
 
 # Pipeline stages shown on the dashboard, in the order an application moves through them.
@@ -173,6 +174,8 @@ def dashboard_data(user: Any, city: str | None = None, today: datetime.date | No
         "expiring_count": expiring_count,
         "proposals": proposals,
         "proposals_count": proposals_count,
+        "overdue_rows": overdue_by_area(_scoped(Application.objects.all(), user, scope), scope, area_key, today,
+                                        region_name),
     }
 
 

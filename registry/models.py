@@ -379,3 +379,4 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+from .review_models import LapsedAnnualUpdate, ReviewerPreference, ReviewRound, RoundStatus  # noqa: E402,F401

@@ -8,7 +8,7 @@ import datetime
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import applications, certifications, notifications
+from . import applications, certifications, notifications, reviewer_notices
 from .followup import run_followup, sweep_followups  # noqa: F401  (registered with the other registry tasks)
 from .notifications import deliver_notifications_task  # noqa: F401  (registered with the other registry tasks)
 
@@ -40,3 +40,8 @@ def daily_certifications(on: str | None = None) -> dict:
 @shared_task(name="registry.send_reminders", ignore_result=True, **RETRY)
 def send_reminders(on: str | None = None) -> int:
     return notifications.send_reminders(_day(on))
+
+
+@shared_task(name="registry.send_reviewer_digests", ignore_result=True, **RETRY)
+def send_reviewer_digests(on: str | None = None) -> int:
+    return reviewer_notices.send_reviewer_digests(_day(on))
