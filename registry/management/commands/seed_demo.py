@@ -32,6 +32,7 @@ from evaluation.services import Evaluated, store_assessments
 from evaluation.versions import compiled, get_ruleset_version
 from registry import demo
 from registry.certifications import add_years, refresh_current_tier
+from registry.demo_review import seed_review_demo
 from registry.models import Certification
 
 DEMO_PASSWORD = "Tier-Demo-2025"
@@ -73,6 +74,8 @@ class Command(AuditedCommand):
             self.assess_and_certify(year, options["seed"])
         if not options["no_accounts"]:
             self.accounts()
+        if not options["no_accounts"] and not options["no_assess"]:
+            seed_review_demo(year, self.stdout.write, [a[0] for a in ACCOUNTS if a[1] == "reviewer"])
 
     @transaction.atomic
     def seed(self, count: int, seed: int, year: int, counties: list[str]) -> int:
@@ -164,3 +167,4 @@ class Command(AuditedCommand):
                     role = f"member of {enterprise.name}"
             lines.append(f"  {username:<12} {DEMO_PASSWORD}   {role}{f' ({level}, {region})' if level else ''}")
         self.stdout.write("demo accounts (username, password, role):\n" + "\n".join(lines))
+
