@@ -310,6 +310,11 @@ REGISTRY = {
         "little_giant": ["county_review", "city_review", "provincial_review", "expert_review", "recommended"],
         "single_champion": ["county_review", "city_review", "provincial_review", "recommended"],
     },
+    # Days each review stage may take before an application is overdue, per tier ("default" for the others).
+    # criteria.md states no such limits (U): provinces set them per round; these are working defaults.
+    "STAGE_DEADLINE_DAYS": {
+        "default": {"county_review": 10, "city_review": 15, "provincial_review": 20},
+    },
     # Tier -> the tier that must be held first, and whether applying for both together is allowed (Zhejiang
     # allows it for the specialised SME: criteria.md §2.1; the little giant needs it held: §4.1).
     "PREREQUISITES": {

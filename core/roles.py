@@ -112,6 +112,20 @@ def region_q(code: str, prefix: str = "region") -> Q:
     return Q(**{f"{prefix}_id__in": regions_within(code).values("code")})
 
 
+# The enterprise a member who acts for several has chosen (the portal keeps it in the session; API clients may
+# name it in the ``X-Enterprise`` header). While one is chosen, member access reaches that enterprise only.
+ACTING_ENTERPRISE_SESSION_KEY = "acting_enterprise"
+
+
+def act_for(user: Any, enterprise_id: int | None) -> None:
+    """Hold ``user`` to ``enterprise_id`` for this request (callers check the membership first)."""
+    user._acting_enterprise_id = enterprise_id
+
+
+def acting_enterprise(user: Any) -> int | None:
+    return getattr(user, "_acting_enterprise_id", None)
+
+
 def visible_enterprises(queryset: QuerySet, user: Any, prefix: str = "") -> QuerySet:
     """Restrict a queryset of enterprises (or of rows whose enterprise is reached through ``prefix``) to what
     ``user`` may see. Every list, export, job result and page that shows enterprise data goes through here."""
@@ -120,7 +134,10 @@ def visible_enterprises(queryset: QuerySet, user: Any, prefix: str = "") -> Quer
     if sees_everything(user):
         return queryset
     path = f"{prefix}__" if prefix else ""
-    own = _model("MEMBERSHIP_MODEL").objects.filter(user=user).values("enterprise_id")
+    own = _model("MEMBERSHIP_MODEL").objects.filter(user=user)
+    if acting_enterprise(user) is not None:
+        own = own.filter(enterprise_id=acting_enterprise(user))
+    own = own.values("enterprise_id")
     condition = Q(**{f"{path}id__in": own})
     reviewer = reviewer_of(user)
     if reviewer is not None:

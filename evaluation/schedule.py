@@ -33,6 +33,9 @@ DEFAULT_SCHEDULE: tuple[Entry, ...] = (
     Entry("reminders-daily", "registry.send_reminders",
           "Remind certified enterprises before the annual update deadline and 90 days before a certification "
           "expires (each reminder once).", crontab="0 9 * * *"),
+    Entry("reviewer-digest-daily", "registry.send_reviewer_digests",
+          "Send each reviewer the applications waiting for them, the overdue first (one digest a day).",
+          crontab="30 8 * * *"),
     Entry("followups-sweep", "registry.sweep_followups",
           "Queue the follow-up (notifications) of applications still owed a minute after the step: the broker was "
           "down when it was queued, or a worker died.", every_minutes=1),

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import switching, views
 
 app_name = "portal"
 
@@ -53,5 +53,6 @@ urlpatterns = [
     path("applications/<int:pk>/withdraw/", views.application_withdraw, name="application_withdraw"),
     path("members/", views.members, name="members"),
     path("support/", views.support, name="support"),
+    path("switch/", switching.switch_enterprise, name="switch_enterprise"),
     path("invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
 ]

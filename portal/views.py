@@ -57,6 +57,7 @@ from .forms import (
     YearForm,
     apply_service_errors,
 )
+from .switching import current_membership
 from .timeline import application_timeline
 
 LOGIN_URL = "portal:login"
@@ -68,10 +69,7 @@ def enterprise_required(view: Callable[..., HttpResponse]) -> Callable[..., Http
     @login_required(login_url=LOGIN_URL)
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        membership = (
-            Membership.objects.select_related("enterprise", "enterprise__region")
-            .filter(user=request.user).order_by("created_at", "id").first()
-        )
+        membership = current_membership(request)  # the enterprise chosen in the session (portal/switching.py)
         if membership is None:
             return render(request, "portal/no_enterprise.html", status=403)
         request.enterprise = membership.enterprise

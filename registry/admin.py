@@ -407,4 +407,4 @@ class DemotionProposalAdmin(RegionReadOnlyAdmin):
 
 
 
-from . import admin_experts, admin_pool, admin_public  # noqa: E402, F401  (registered on import: panels, the pool, the public side)
+from . import admin_experts, admin_pool, admin_public, admin_review  # noqa: E402, F401  (registered on import)

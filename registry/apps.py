@@ -40,6 +40,13 @@ class RegistryConfig(AppConfig):
                            *POOL_REVIEW, *PLAN_EDIT, "registry.add_supportkind", "registry.change_supportkind",
                            *_panels, *_pool],
     }
+    # Rounds (批次) and the missed-annual-update list (registry/review_models.py).
+    for _group, _perms in {"reviewers": ["registry.view_reviewround", "registry.view_lapsedannualupdate"],
+                           "provincial_reviewers": ["registry.add_reviewround"],
+                           "registry_staff": ["registry.view_reviewround", "registry.add_reviewround",
+                                              "registry.view_lapsedannualupdate"]}.items():
+        role_permissions[_group] = [*role_permissions[_group], *_perms]
+    del _group, _perms
 
     def ready(self) -> None:
         # Imported here: models, signals and receivers may be imported only once every app is loaded.

@@ -21,6 +21,7 @@ from core.roles import region_q, reviewer_of, sees_everything, visible_enterpris
 from enterprises.models import Region, Tier
 
 from .dashboard_pool import pool_figures
+from .dashboard_review import overdue_by_area
 from .models import Application, ApplicationStatus, Certification, DemotionProposal, DemotionStatus, Target
 from .targets import current_plan, progress
 
@@ -189,6 +190,8 @@ def dashboard_data(user: Any, city: str | None = None, today: datetime.date | No
         "proposals": proposals,
         "proposals_count": proposals_count,
         **pool_figures(user, scope, plan, today, tier_rows, certs, {r["code"]: r["name"] for r in area_rows}),
+        "overdue_rows": overdue_by_area(_scoped(Application.objects.all(), user, scope), scope, area_key, today,
+                                        region_name),
     }
 
 

@@ -23,6 +23,8 @@ S = ApplicationStatus
 def seed_public(in_publicity: int = 12, announced: int = 8) -> dict[str, int]:
     """``in_publicity`` enterprises in publicity until a few days from now, ``announced`` certified yesterday."""
     today = timezone.localdate()
+    if ApplicationEvent.objects.filter(actor_label="demo", reason="demo data").exists():
+        return {"in_publicity": 0, "announced": 0}  # seeded before: a second run adds no second round
     version = get_ruleset_version()
     busy = set(Application.objects.filter(tier=TIER, status__in=[*OPEN_STATUSES, S.CERTIFIED])
                .values_list("enterprise_id", flat=True))

@@ -10,7 +10,7 @@ submission.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +20,9 @@ from django.utils.translation import gettext as _
 
 from enterprises.models import Enterprise, Tier
 
+from .annual_update import missed_update
 from .models import OPEN_STATUSES, Application, ApplicationKind, Certification
+from .rounds import round_refusal, rounds_by_tier
 
 
 def prerequisites() -> dict[str, dict[str, Any]]:
@@ -40,6 +42,7 @@ class Situation:
     today: datetime.date
     held: dict[str, Certification]
     open_applications: dict[str, Application]
+    rounds: dict[str, list[Any]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, enterprise: Enterprise, on: datetime.date | None = None) -> Situation:
@@ -48,7 +51,7 @@ class Situation:
         open_apps: dict[str, Application] = {}
         for app in Application.objects.filter(enterprise=enterprise, status__in=OPEN_STATUSES).order_by("id"):
             open_apps.setdefault(app.tier, app)
-        return cls(enterprise, today, held, open_apps)
+        return cls(enterprise, today, held, open_apps, rounds_by_tier())
 
 
 @dataclass
@@ -62,7 +65,17 @@ class Verdict:
 
 
 def judge(situation: Situation, tier: str) -> Verdict:
-    """The verdict for one tier; ``create_application`` and ``tier_options`` share it."""
+    """The verdict for one tier; ``create_application`` and ``tier_options`` share it. A new application is
+    accepted only during an open round of its tier (``registry.rounds``)."""
+    verdict = _preconditions(situation, tier)
+    if verdict.allowed and verdict.kind == ApplicationKind.NEW:
+        refusal = round_refusal(situation.rounds.get(tier, []), tier, situation.today)
+        if refusal:
+            return Verdict(False, refusal)
+    return verdict
+
+
+def _preconditions(situation: Situation, tier: str) -> Verdict:
     enterprise, today = situation.enterprise, situation.today
     if enterprise.banned_until and enterprise.banned_until >= today:
         return Verdict(False, _("Barred from applying until %(date)s after a revocation for data fraud.")
@@ -76,6 +89,11 @@ def judge(situation: Situation, tier: str) -> Verdict:
         if today < window_opens:
             return Verdict(False, _("Already certified until %(expires)s; re-review opens on %(opens)s.")
                            % {"expires": date_format(held.expires_on), "opens": date_format(window_opens)})
+        missed = missed_update(held, today)
+        if missed is not None:
+            return Verdict(False, _("The %(year)s figures were not updated by %(deadline)s: the enterprise has lost "
+                                    "its eligibility for re-review.")
+                           % {"year": missed.figures_year, "deadline": date_format(missed.deadline)})
         return Verdict(True, _("Re-review (复核) of the certification expiring on %(expires)s.")
                        % {"expires": date_format(held.expires_on)}, kind=ApplicationKind.REREVIEW,
                        certification=held)

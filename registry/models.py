@@ -385,3 +385,4 @@ class Notification(models.Model):
 from .expert_models import *  # noqa: E402, F401, F403  (expert panels and on-site checks)
 from .pool_models import *  # noqa: E402, F401, F403 - the cultivation pool
 from .public_models import *  # noqa: E402, F401, F403  (objections and announcements: the public side)
+from .review_models import LapsedAnnualUpdate, ReviewerPreference, ReviewRound, RoundStatus  # noqa: E402,F401

@@ -8,7 +8,7 @@ import datetime
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import alerts, applications, certifications, notifications, pool
+from . import alerts, applications, certifications, notifications, pool, reviewer_notices
 from .followup import run_followup, sweep_followups  # noqa: F401  (registered with the other registry tasks)
 from .notifications import deliver_notifications_task  # noqa: F401  (registered with the other registry tasks)
 
@@ -51,3 +51,8 @@ def advise_pool_proposals(limit: int = 200) -> list[int]:
 @shared_task(name="registry.raise_risk_alerts", ignore_result=True, **RETRY)
 def raise_risk_alerts(on: str | None = None) -> int:
     return alerts.raise_alerts(_day(on))
+
+
+@shared_task(name="registry.send_reviewer_digests", ignore_result=True, **RETRY)
+def send_reviewer_digests(on: str | None = None) -> int:
+    return reviewer_notices.send_reviewer_digests(_day(on))

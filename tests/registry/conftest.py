@@ -52,3 +52,18 @@ def province(db: Any) -> Any:
 @pytest.fixture
 def other_city(db: Any) -> Any:
     return reviewer("city", "330200", username="city-ningbo")
+
+
+def file_annual_updates(enterprise: Any, years: Any) -> None:
+    """The enterprise filed its annual update (a financial row and a declaration) for each of ``years``: copies
+    of the worked example's ``YEAR`` figures where a year is missing."""
+    from enterprises.models import Declaration, FinancialYear
+
+    for model in (FinancialYear, Declaration):
+        source = model.objects.get(enterprise=enterprise, year=YEAR)
+        for year in years:
+            if not model.objects.filter(enterprise=enterprise, year=year).exists():
+                source.pk = None
+                source._state.adding = True
+                source.year = year
+                source.save()

@@ -120,6 +120,11 @@ ADMIN_RULES: dict[str, AdminRule] = {
     "registry.expertprofile": AdminRule(POOL_KEEPERS, _expert_of_zhejiang, frozenset({"province_in", *STAFF})),
     "registry.expertdraw": AdminRule(OFFICIALS, _draw_of_a, SEES_A_IN_ADMIN),
     "registry.onsitecheck": AdminRule(OFFICIALS, _onsite_check_of_a, SEES_A_IN_ADMIN),
+    # The review round: rounds (provincial staff open them; every reviewer sees them), each staff user's own
+    # notifications, and the region's enterprises that missed the annual update.
+    "registry.reviewround": AdminRule(OFFICIALS),
+    "registry.notification": AdminRule(OFFICIALS),
+    "registry.lapsedannualupdate": AdminRule(OFFICIALS),
 }
 
 
@@ -204,3 +209,39 @@ def test_html_in_an_enterprise_name_is_escaped_in_the_admin() -> None:
         text = client.get(url).content.decode()
         assert "<script>alert(1)</script>" not in text, url
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text, url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_only_provincial_staff_may_open_a_round(role: str) -> None:
+    world = build_world()
+    response = _client(world, role).get(reverse("admin:registry_reviewround_add"))
+    if role in ("province_in", "province_out", "staff", "superuser"):
+        assert response.status_code == 200, f"{role} cannot open the round form: {response.status_code}"
+    else:
+        assert _turned_away(response, role), f"{role} opened the round form: {response.status_code}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_a_notification_opens_only_for_its_own_reviewer(role: str) -> None:
+    from registry.models import Notification
+
+    world = build_world()
+    note = Notification.objects.create(key="application:1:event:1:reviewer:x", user=world.users["city_in"],
+                                       kind="review_waiting", subject="secret-notice")
+    client = _client(world, role)
+    for name in ("registry_notification_open", "registry_notification_change"):
+        response = client.get(reverse(f"admin:{name}", args=[note.pk]))
+        if role == "city_in":
+            assert response.status_code in (200, 302) and "/admin/login/" not in response.get("Location", "")
+        else:
+            assert _turned_away(response, role), f"{role} opened {name}: {response.status_code}"
+            assert "secret-notice" not in response.content.decode()
+    listing = client.get(reverse("admin:registry_notification_changelist"))
+    assert ("secret-notice" in listing.content.decode()) == (role == "city_in")
+    preferences = client.get(reverse("admin:registry_notification_preferences"))
+    if role in OFFICIALS:
+        assert preferences.status_code == 200
+    else:
+        assert _turned_away(preferences, role)

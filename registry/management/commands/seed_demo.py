@@ -33,6 +33,7 @@ from evaluation.versions import compiled, get_ruleset_version
 from registry import demo, demo_pool, demo_public
 from registry.certifications import add_years, refresh_current_tier
 from registry.demo_panels import seed_panels
+from registry.demo_review import seed_review_demo
 from registry.models import Certification
 
 DEMO_PASSWORD = "Tier-Demo-2025"
@@ -79,6 +80,8 @@ class Command(AuditedCommand):
         if not options["no_assess"]:
             self.stdout.write(f"cultivation pool: {demo_pool.seed_pool(year, options['seed'])}")
             self.stdout.write(seed_panels(DEMO_PASSWORD))
+        if not options["no_accounts"] and not options["no_assess"]:
+            seed_review_demo(year, self.stdout.write, [a[0] for a in ACCOUNTS if a[1] == "reviewer"])
 
     @transaction.atomic
     def seed(self, count: int, seed: int, year: int, counties: list[str]) -> int:
@@ -170,3 +173,4 @@ class Command(AuditedCommand):
                     role = f"member of {enterprise.name}"
             lines.append(f"  {username:<12} {DEMO_PASSWORD}   {role}{f' ({level}, {region})' if level else ''}")
         self.stdout.write("demo accounts (username, password, role):\n" + "\n".join(lines))
+
