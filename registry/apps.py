@@ -26,3 +26,10 @@ class RegistryConfig(AppConfig):
 
         # A re-score chunk's shortfalls become demotion proposals, in the chunk's transaction.
         chunk_scored.connect(propose_demotions, dispatch_uid="registry_propose_demotions")
+
+        from enterprises import locks
+
+        from .routing_locks import dependencies
+
+        # Applications under review and certifications lock the routing fields they depend on.
+        locks.register("registry", dependencies)

@@ -205,9 +205,8 @@ def test_a_reviewer_cannot_aim_a_simulation_at_a_city_outside_their_region(role:
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", sorted(REVIEWERS))
 def test_a_city_quota_is_seen_only_within_its_province(role: str) -> None:
-    from registry import quotas
-
     from enterprises.models import Region
+    from registry import quotas
 
     world = build_world()
     quotas.set_city_quota(city=Region.objects.get(code="330100"), tier="specialised_sme", year=2026, quota=7,
