@@ -46,6 +46,13 @@ def _assessment_of_a(world: World) -> Any:
     return Assessment.objects.filter(enterprise=world.enterprise_a).order_by("pk").first()
 
 
+def _change_request_of_a(world: World) -> Any:
+    from enterprises.change_requests import file_change_request
+
+    return file_change_request(world.enterprise_a, user=world.users["member_a"], kind="rename",
+                               changes={"name": "甲企业新名称"}, reason="更名")
+
+
 ADMIN_RULES: dict[str, AdminRule] = {
     "auth.group": AdminRule(SUPERUSER),
     "auth.user": AdminRule(STAFF),
@@ -61,6 +68,7 @@ ADMIN_RULES: dict[str, AdminRule] = {
     "evaluation.rescorejob": AdminRule(SUPERUSER),
     "enterprises.enterprise": AdminRule(OFFICIALS, lambda w: w.enterprise_a, SEES_A_IN_ADMIN),
     "enterprises.region": AdminRule(OFFICIALS),
+    "enterprises.changerequest": AdminRule(OFFICIALS, lambda w: _change_request_of_a(w), SEES_A_IN_ADMIN),
     "enterprises.reviewerprofile": AdminRule(STAFF),
     "core.auditentry": AdminRule(OFFICIALS, _audit_entry_of_a, SEES_A_IN_ADMIN),
     "registry.application": AdminRule(OFFICIALS, lambda w: w.objects["application_a"], SEES_A_IN_ADMIN),
