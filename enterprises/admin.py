@@ -6,8 +6,9 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.forms import ModelForm
+from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -18,21 +19,61 @@ from core.audit import AuditEntry, acting_as
 from core.exports import ExportMixin
 from core.roles import LEVEL_GROUPS, region_q, reviewer_of, sees_everything
 
-from . import services
+from . import change_requests, locks, services
 from .admin_filters import CityFilter, CountyFilter
 from .exports import enterprise_figure_rows
-from .models import Declaration, Enterprise, FinancialYear, Membership, Region, ReviewerProfile
+from .models import ChangeRequest, Declaration, Enterprise, FinancialYear, Membership, Region, ReviewerProfile
+
+
+class EnterpriseAdminForm(ModelForm):
+    """Refuses, like the API and the portal, a change of routing fields while something depends on them."""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.instance.pk is not None:
+            stored = Enterprise.objects.get(pk=self.instance.pk)
+            try:
+                locks.check_details(stored, [f for f in self.changed_data if f in locks.ROUTING_FIELDS])
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    self.add_error(field, messages)
+        return data
+
+
+class LockedFiguresFormSet(BaseInlineFormSet):
+    """Refuses a change of the figures a submitted application was judged on (``locks.check_figures``)."""
+
+    kind = "financials"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.instance.pk is None:
+            return
+        deps = locks.dependencies(self.instance)
+        for form in self.forms:
+            if not (form.has_changed() or form in self.deleted_forms) or not hasattr(form, "cleaned_data"):
+                continue
+            year = form.cleaned_data.get("year") or getattr(form.instance, "year", None)
+            message = locks.locked_year(deps, self.kind, year) if year else None
+            if message:
+                form.add_error(None, message)
 
 
 class FinancialYearInline(admin.TabularInline):
     model = FinancialYear
+    formset = LockedFiguresFormSet
     extra = 0
     fields = ["year", *FinancialYear.PROFILE_FIELDS]
     ordering = ["-year"]
 
 
+class DeclarationFormSet(LockedFiguresFormSet):
+    kind = "declaration"
+
+
 class DeclarationInline(admin.StackedInline):
     model = Declaration
+    formset = DeclarationFormSet
     extra = 0
     ordering = ["-year"]
     classes = ["collapse"]
@@ -46,6 +87,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Enterprise)
 class EnterpriseAdmin(ExportMixin, RegionScopedAdmin):
+    form = EnterpriseAdminForm
     list_display = ["name", "uscc", "region", "size_class", "current_tier", "updated_at"]
     list_select_related = ["region"]
     list_filter = [CityFilter, CountyFilter, "size_class", "current_tier", "sector"]
@@ -160,3 +202,43 @@ class AuditEntryAdmin(ReadOnlyAdmin):
         if reviewer is None:
             return qs.none()
         return qs.filter(enterprise_id__in=Enterprise.objects.filter(region_q(reviewer.region_id)).values("id"))
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(RegionScopedAdmin):
+    """Change requests of the reviewer's region; a reviewer of the enterprise's current region decides them."""
+
+    enterprise_path = "enterprise"
+    list_display = ["id", "enterprise", "kind", "status", "region", "filed_at", "decided_at"]
+    list_select_related = ["enterprise", "region"]
+    list_filter = ["status", "kind"]
+    search_fields = ["enterprise__name", "=enterprise__uscc"]
+    readonly_fields = ["enterprise", "kind", "changes", "before", "reason", "region", "status", "filed_by",
+                       "filed_at", "decided_by", "decided_at", "decision_reason"]
+    fields = readonly_fields
+    actions = ["approve_selected", "reject_selected"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # filed by the enterprise (API), with its reason
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the history is kept
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet, approve: bool, reason: str) -> None:
+        for row in queryset.select_related("enterprise__region"):
+            try:
+                change_requests.decide_change_request(row, user=request.user, approve=approve, reason=reason)
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, f"#{row.pk}: {' '.join(getattr(exc, 'messages', [str(exc)]))}",
+                                  level="error")
+            else:
+                self.message_user(request, _("Change request #%(id)s decided.") % {"id": row.pk})
+
+    @admin.action(description=_("Approve and apply the selected change requests"),
+                  permissions=["change"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._decide(request, queryset, True, str(_("Approved in the admin")))
+
+    @admin.action(description=_("Reject the selected change requests"), permissions=["change"])
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._decide(request, queryset, False, str(_("Rejected in the admin")))

@@ -10,7 +10,8 @@ class EnterprisesConfig(AppConfig):
     # What each role group may do with this app's models; see ``core.roles``.
     role_permissions = {
         "reviewers": ["enterprises.view_enterprise", "enterprises.view_financialyear",
-                      "enterprises.view_declaration", "enterprises.view_region"],
+                      "enterprises.view_declaration", "enterprises.view_region", "enterprises.view_changerequest",
+                      "enterprises.change_changerequest"],
         "provincial_reviewers": ["enterprises.change_declaration"],
         "registry_staff": [
             "enterprises.view_enterprise", "enterprises.view_financialyear", "enterprises.view_declaration",
@@ -18,7 +19,7 @@ class EnterprisesConfig(AppConfig):
             "enterprises.add_financialyear", "enterprises.change_financialyear", "enterprises.add_declaration",
             "enterprises.change_declaration", "enterprises.add_reviewerprofile",
             "enterprises.change_reviewerprofile", "enterprises.view_reviewerprofile",
-            "enterprises.delete_reviewerprofile", "enterprises.view_membership",
+            "enterprises.delete_reviewerprofile", "enterprises.view_membership", "enterprises.view_changerequest",
         ],
     }
 

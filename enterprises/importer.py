@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 from core.audit import AuditAction, build_entry, record_many, snapshot
 from core.formulae import restore
 
-from . import import_files
+from . import import_files, locks
 from .import_files import ImportFileError, ImportLimits
 from .models import Declaration, Enterprise, FinancialYear, Region
 from .services import figures_changed
@@ -408,10 +408,12 @@ class FiguresImporter:
         return planned
 
     def _load_stored(self, records: list[tuple[int, dict[str, Any]]]) -> None:
-        """What the file touches that is already stored, in four queries whatever the file's length."""
+        """What the file touches that is already stored (and what depends on it), in a constant number of queries
+        whatever the file's length."""
         codes = {normalize_uscc(str(r.get("uscc") or "")) for _row, r in records}
         self.existing = {e.uscc: e for e in Enterprise.objects.filter(uscc__in=codes)}
         ids = [e.pk for e in self.existing.values()]
+        self.locks = locks.dependencies_of(ids)
         years = set()
         for _row, r in records:
             try:
@@ -520,6 +522,12 @@ class FiguresImporter:
         if not is_new:
             planned.enterprise_before.setdefault(code, snapshot(enterprise, Enterprise.audit_fields))
         changed = [a for a, v in values.items() if getattr(enterprise, a) != v]
+        if not is_new:  # routing fields with an application or certification depending on them
+            deps = self.locks.get(enterprise.pk, [])
+            for attname, message in locks.locked_fields(deps, [a.removesuffix("_id") for a in changed]).items():
+                fail("region_code" if attname == "region" else attname, message)
+            if len(errors):
+                return enterprise
         for attname in changed:
             setattr(enterprise, attname, values[attname])
         self._clean(enterprise, ["region"], fail)  # region existence was checked above against one query
@@ -575,6 +583,12 @@ class FiguresImporter:
             return
         self._clean(obj, ["enterprise"], fail)
         what = "financials" if model is FinancialYear else "declaration"
+        if stored is None or snapshot(obj, model.audit_fields) != before:
+            message = locks.locked_year(self.locks.get(enterprise.pk, []), what, year) if enterprise.pk else None
+            if message:
+                for key in given:
+                    fail(key, message)
+                return
         if stored is None:
             actions.append(f"create_{what}")
         elif snapshot(obj, model.audit_fields) != before:

@@ -478,3 +478,60 @@ DECLARATION_GROUPS: dict[str, dict[str, str]] = {
 }
 DECLARATION_SCALARS = ("employees", "rd_staff", "digital_level", "it_system", "rd_institution",
                        "local_feature_score", "credit_ok", "platform_score")
+
+
+class ChangeRequestKind(models.TextChoices):
+    RENAME = "rename", _("Renaming")
+    MERGER = "merger", _("Merger, split or reorganisation")
+    MOVE = "move", _("Moving to another region or province")
+    SECTOR = "sector", _("Change of sector")
+    OTHER = "other", _("Other major change")
+
+
+class ChangeRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ChangeRequestQuerySet(RestrictedQuerySet):
+    enterprise_path = "enterprise"
+
+
+class ChangeRequest(AuditedModel):
+    """A major change (renaming, merger, move, sector) reported by the enterprise: the routing fields it names
+    change only when a reviewer of the enterprise's region at the time approves it. The row stays as history."""
+
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE,
+                                   related_name="change_requests")
+    kind = models.CharField(_("kind"), max_length=8, choices=ChangeRequestKind.choices)
+    changes = models.JSONField(_("changes"), help_text=_("The new values, by field (name, region_code, sector, "
+                                                         "established_year)."))
+    before = models.JSONField(_("values before"), default=dict)
+    reason = models.TextField(_("reason"))
+    region = models.ForeignKey(Region, verbose_name=_("region when filed"), on_delete=models.PROTECT,
+                               related_name="+")
+    status = models.CharField(_("status"), max_length=8, choices=ChangeRequestStatus.choices,
+                              default=ChangeRequestStatus.PENDING)
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("filed by"), null=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    filed_at = models.DateTimeField(_("filed at"), auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("decision reason"), blank=True)
+
+    objects = ChangeRequestQuerySet.as_manager()
+    audit_fields = ("enterprise_id", "kind", "changes", "status", "decided_by_id", "decision_reason")
+
+    class Meta:
+        verbose_name = _("change request")
+        verbose_name_plural = _("change requests")
+        ordering = ["-filed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise"], condition=models.Q(status="pending"),
+                                    name="one_pending_change_request"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()} ({self.get_status_display()})"

@@ -5,6 +5,7 @@ validates the same way, records the same audit trail and flags the enterprise fo
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import acting_as
 
-from . import signals
+from . import locks, signals
 from .models import DECLARATION_GROUPS, Declaration, Enterprise, FinancialYear, Membership, MembershipRole, Region
 from .validators import normalize_uscc
 
@@ -23,6 +24,12 @@ from .validators import normalize_uscc
 DECLARATION_PATHS: dict[str, str] = {
     attname: f"{group}.{key}" for group, mapping in DECLARATION_GROUPS.items() for key, attname in mapping.items()
 }
+
+
+def _declaration_values() -> list[str]:
+    """Every stored value of a declaration (what a reviewer judged), by attribute."""
+    skip = {"id", "enterprise_id", "year", "created_at", "updated_at"}
+    return [f.attname for f in Declaration._meta.concrete_fields if f.attname not in skip]
 
 
 def _rename_errors(exc: ValidationError, names: dict[str, str]) -> ValidationError:
@@ -58,6 +65,10 @@ def save_financials(
     created = row is None
     if created:
         row = FinancialYear(enterprise=enterprise, year=year)
+    locks.check_figures(enterprise, "financials", year, [
+        name for name in FinancialYear.PROFILE_FIELDS
+        if name in data and (created or _differs(getattr(row, name), data[name]))
+    ])
     for name in FinancialYear.PROFILE_FIELDS:
         if name in data:
             setattr(row, name, data[name])
@@ -79,6 +90,7 @@ def save_declaration(
     """
     row = Declaration.objects.select_for_update().filter(enterprise=enterprise, year=year).first()
     created = row is None
+    before = None if created else {f: getattr(row, f) for f in _declaration_values()}
     if created or replace:
         fresh = Declaration(enterprise=enterprise, year=year)
         if not created:
@@ -91,6 +103,9 @@ def save_declaration(
             continue
         setattr(row, name, value)
     try:
+        locks.check_figures(enterprise, "declaration", year, [
+            f for f in _declaration_values() if before is None or _differs(before[f], getattr(row, f))
+        ])
         row.full_clean(validate_unique=False)
     except ValidationError as exc:
         raise _rename_errors(exc, DECLARATION_PATHS)
@@ -141,9 +156,40 @@ def update_enterprise(enterprise: Enterprise, data: dict[str, Any], *, reason: s
     """Change an enterprise's own details (not its USCC, tier or size class, which are not entered)."""
     editable = ("name", "sector", "established_year", "established_on", "address", "contact_name",
                 "contact_phone", "contact_email", "region")
-    for name in editable:
-        if name in data:
-            setattr(enterprise, name, data[name])
+    Enterprise.objects.select_for_update().filter(pk=enterprise.pk).values_list("pk").first()
+    changed = [name for name in editable if name in data and _differs(getattr(enterprise, name), data[name])]
+    locks.check_details(enterprise, changed, names=locks.ROUTING_FIELDS)
+    return _write_details(enterprise, {name: data[name] for name in changed}, reason=reason)
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if hasattr(old, "pk") or hasattr(new, "pk"):
+        return getattr(old, "pk", old) != getattr(new, "pk", new)
+    if old is None or new is None:
+        return old is not new
+    try:
+        if isinstance(old, int | float | Decimal) and isinstance(new, int | float | Decimal | str):
+            return Decimal(str(old)) != Decimal(str(new))
+    except ArithmeticError:
+        return True
+    return old != new
+
+
+def apply_change_request(change_request: Any, *, reason: str = "") -> Enterprise:
+    """Apply an approved change request's changes to its enterprise: the one path by which locked fields change.
+    Called by ``change_requests.decide_change_request`` in its transaction."""
+    if change_request.status != "approved":
+        raise ValueError("only an approved change request is applied")
+    enterprise = Enterprise.objects.select_for_update().get(pk=change_request.enterprise_id)
+    data = dict(change_request.changes)
+    if "region_code" in data:
+        data["region"] = Region.objects.get(code=data.pop("region_code"))
+    return _write_details(enterprise, data, reason=reason)
+
+
+def _write_details(enterprise: Enterprise, data: dict[str, Any], *, reason: str) -> Enterprise:
+    for name, value in data.items():
+        setattr(enterprise, name, value)
     enterprise.full_clean(validate_unique=False)
     enterprise._audit_reason = reason
     enterprise.save()
@@ -158,7 +204,11 @@ def save_enterprise(enterprise: Enterprise, *, reason: str = "") -> Enterprise:
     flagged for re-scoring when its sector (which decides the size table) changed."""
     sector_before = None
     if enterprise.pk is not None:
-        sector_before = Enterprise.objects.filter(pk=enterprise.pk).values_list("sector", flat=True).first()
+        stored = Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
+        if stored is not None:
+            sector_before = stored.sector
+            locks.check_details(stored, [name for name in locks.ROUTING_FIELDS
+                                         if _differs(getattr(stored, name), getattr(enterprise, name))])
     enterprise.full_clean(validate_unique=False)
     enterprise._audit_reason = reason
     enterprise.save()
@@ -171,6 +221,9 @@ def save_enterprise(enterprise: Enterprise, *, reason: str = "") -> Enterprise:
 def delete_figures(row: FinancialYear | Declaration, *, reason: str = "") -> None:
     """Delete one year's financial row or declaration (audited), and flag the enterprise for re-scoring."""
     enterprise = row.enterprise
+    kind = "financials" if isinstance(row, FinancialYear) else "declaration"
+    fields = FinancialYear.PROFILE_FIELDS if kind == "financials" else _declaration_values()
+    locks.check_figures(enterprise, kind, row.year, fields)
     row._audit_reason = reason
     row.delete()
     _after_figures_change(enterprise)

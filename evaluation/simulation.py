@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError
 
-from core.roles import region_q
+from core.roles import region_q, visible_enterprises
 from enterprises.models import Enterprise, Tier
 from evaluation.profiles import ProfileUnavailable, build_profiles
 
@@ -125,7 +125,10 @@ def _score(value: Any) -> Decimal | None:
 
 
 def population(job: SimulationJob) -> QuerySet:
+    """The enterprises the job compares: its region, and never more than its starter may see."""
     queryset = Enterprise.objects.all()
+    if job.created_by_id is not None:
+        queryset = visible_enterprises(queryset, job.created_by)
     if job.region_code:
         queryset = queryset.filter(region_q(job.region_code))
     return queryset

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.exports import FORMATS, file_response, write_table
-from core.roles import reviewer_of, sees_everything
+from core.roles import regions_within, reviewer_of, sees_everything
 from core.validators import EARLIEST_FIGURES_YEAR
 from enterprises.models import Region, Tier
 
@@ -33,12 +33,13 @@ def _check(request: HttpRequest, perm: str = "evaluation.view_rulesetversion") -
 
 
 def _own_region(user: object) -> str | None:
-    """The region a reviewer is held to, or None for those who see the whole province."""
+    """The region a reviewer is held to (a provincial reviewer's is their province), or None for registry staff,
+    who see everything. A simulation never reaches beyond what its starter may see (``core.roles``)."""
     if sees_everything(user):
         return None
     reviewer = reviewer_of(user)
-    if reviewer is None or reviewer.level == "province":
-        return None
+    if reviewer is None:
+        raise PermissionDenied(_("You may not run policy simulations."))
     return reviewer.region_id
 
 
@@ -49,17 +50,19 @@ class SimulationForm(forms.Form):
     year = forms.IntegerField(label=gettext_lazy("Figures year"), min_value=EARLIEST_FIGURES_YEAR)
     city = forms.ChoiceField(label=gettext_lazy("City"), required=False)
 
-    def __init__(self, *args: object, locked: bool = False, **kwargs: object) -> None:
+    def __init__(self, *args: object, region: str | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         versions = RulesetVersion.objects.order_by("is_draft", "code", "-version")
         self.fields["base"].queryset = versions.filter(is_draft=False)
         self.fields["candidate"].queryset = versions
-        if locked:
-            del self.fields["city"]
+        cities = Region.objects.filter(level="city")
+        if region is not None:  # a reviewer: only the cities of their own region
+            cities = cities.filter(code__in=regions_within(region).values("code"))
+        choices = list(cities.order_by("code").values_list("code", "name"))
+        if region is not None and not choices:
+            del self.fields["city"]  # a city or county reviewer: their own region, nothing to choose
         else:
-            self.fields["city"].choices = [("", _("Whole province"))] + list(
-                Region.objects.filter(level="city").values_list("code", "name")
-            )
+            self.fields["city"].choices = [("", _("Whole province"))] + choices
 
     def clean(self) -> dict:
         data = super().clean()
@@ -114,12 +117,11 @@ def _depth(value: object) -> int:
 def simulation_view(request: HttpRequest) -> HttpResponse:
     _check(request)
     region = _own_region(request.user)
-    form = SimulationForm(request.POST or None, locked=region is not None,
-                          initial={"year": default_year()})
+    form = SimulationForm(request.POST or None, region=region, initial={"year": default_year()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         job = start_simulation(data["base"], data["candidate"], data["year"],
-                               region_code=region or data.get("city") or "", user=request.user)
+                               region_code=data.get("city") or region or "", user=request.user)
         return HttpResponseRedirect(reverse("insights:simulation_job", args=[job.pk]))
     jobs = SimulationJob.objects.select_related("base", "candidate")
     if not sees_everything(request.user):

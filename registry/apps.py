@@ -59,3 +59,10 @@ class RegistryConfig(AppConfig):
         chunk_scored.connect(propose_demotions, dispatch_uid="registry_propose_demotions")
         # The chunk's evaluated enterprises near a tier they do not hold become pool proposals (discovery).
         chunk_assessed.connect(discover_from_chunk, dispatch_uid="registry_discover_pool")
+
+        from enterprises import locks
+
+        from .routing_locks import dependencies
+
+        # Applications under review and certifications lock the routing fields they depend on.
+        locks.register("registry", dependencies)

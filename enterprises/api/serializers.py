@@ -138,3 +138,19 @@ class DeclarationSerializer(serializers.Serializer):
 
 
 assert set(DECLARATION_SCALARS) <= set(DeclarationSerializer._declared_fields)
+
+
+class ChangeRequestSerializer(serializers.ModelSerializer):
+    """A major change reported by the enterprise (``changes``: new values of name, region_code, sector,
+    established_year); a reviewer of the enterprise's current region decides it."""
+
+    region_code = serializers.CharField(source="region_id", read_only=True)
+    changes = serializers.JSONField()
+
+    class Meta:
+        from ..models import ChangeRequest
+
+        model = ChangeRequest
+        fields = ["id", "kind", "changes", "before", "reason", "region_code", "status", "filed_at", "decided_at",
+                  "decision_reason"]
+        read_only_fields = ["before", "status", "filed_at", "decided_at", "decision_reason"]

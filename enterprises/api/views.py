@@ -24,6 +24,7 @@ from ..filtersets import EnterpriseFilterSet
 from ..models import Declaration, Enterprise, FinancialYear
 from ..services import register_enterprise, save_declaration, save_financials, update_enterprise
 from .serializers import (
+    ChangeRequestSerializer,
     DeclarationSerializer,
     EnterpriseSerializer,
     FinancialsSerializer,
@@ -118,7 +119,7 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     filterset_class = EnterpriseFilterSet
     search_fields = ["name", "uscc"]
     ordering_fields = ["name", "id", "created_at"]
-    http_method_names = ["get", "put", "patch", "head", "options"]
+    http_method_names = ["get", "put", "patch", "post", "head", "options"]
 
     queryset = Enterprise.objects.select_related("region").order_by("name", "id")
 
@@ -155,3 +156,21 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     def declarations(self, request: Request, pk: str, year: str) -> Response:
         """One year's declaration: the non-financial fields of profile.md."""
         return self._figures(request, int(year), Declaration, DeclarationSerializer, save_declaration)
+
+    @extend_schema(request=ChangeRequestSerializer, responses={200: ChangeRequestSerializer(many=True),
+                                                               201: ChangeRequestSerializer})
+    @action(detail=True, methods=["get", "post"], url_path="change-requests")
+    def change_requests(self, request: Request, pk: str) -> Response:
+        """The enterprise's change requests (history, newest first); POST files one. A reviewer of the
+        enterprise's current region approves it in the admin; approval applies the change."""
+        from .. import change_requests
+        from ..models import ChangeRequest
+
+        enterprise = self.get_object()
+        if request.method == "GET":
+            rows = ChangeRequest.objects.filter(enterprise=enterprise).order_by("-filed_at", "-id")
+            return Response(ChangeRequestSerializer(rows, many=True).data)
+        serializer = ChangeRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        row = change_requests.file_change_request(enterprise, user=request.user, **serializer.validated_data)
+        return Response(ChangeRequestSerializer(row).data, status=status.HTTP_201_CREATED)

@@ -90,6 +90,13 @@ def _onsite_check_of_a(world: World) -> Any:
                                visited_on=timezone.localdate(), visitors="Wang", findings=findings)
 
 
+def _change_request_of_a(world: World) -> Any:
+    from enterprises.change_requests import file_change_request
+
+    return file_change_request(world.enterprise_a, user=world.users["member_a"], kind="rename",
+                               changes={"name": "甲企业新名称"}, reason="更名")
+
+
 ADMIN_RULES: dict[str, AdminRule] = {
     "auth.group": AdminRule(SUPERUSER),
     "auth.user": AdminRule(STAFF),
@@ -105,6 +112,7 @@ ADMIN_RULES: dict[str, AdminRule] = {
     "evaluation.rescorejob": AdminRule(SUPERUSER),
     "enterprises.enterprise": AdminRule(OFFICIALS, lambda w: w.enterprise_a, SEES_A_IN_ADMIN),
     "enterprises.region": AdminRule(OFFICIALS),
+    "enterprises.changerequest": AdminRule(OFFICIALS, lambda w: _change_request_of_a(w), SEES_A_IN_ADMIN),
     "enterprises.reviewerprofile": AdminRule(STAFF),
     "core.auditentry": AdminRule(OFFICIALS, _audit_entry_of_a, SEES_A_IN_ADMIN),
     "registry.application": AdminRule(OFFICIALS, lambda w: w.objects["application_a"], SEES_A_IN_ADMIN),
@@ -245,3 +253,65 @@ def test_a_notification_opens_only_for_its_own_reviewer(role: str) -> None:
         assert preferences.status_code == 200
     else:
         assert _turned_away(preferences, role)
+
+
+# --- jobs started from the admin: their scope, results and exports -------------------------------------------
+
+SIMULATES = frozenset(REVIEWERS | STAFF)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", sorted(SIMULATES))
+def test_a_policy_simulation_reaches_only_what_its_starter_may_see(role: str, django_capture_on_commit_callbacks):
+    from evaluation.models import SimulationJob
+    from evaluation.simulation import create_draft, population
+    from tests.helpers import ruleset
+
+    world = build_world()
+    base = ruleset()
+    draft = create_draft(base, changes={"tiers.innovative_sme.pass_mark.value": 99})
+    client = _client(world, role)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("insights:simulation"),
+                               {"base": base.pk, "candidate": draft.pk, "year": 2025, "city": ""})
+    assert response.status_code == 302, f"{role} could not start a simulation: {response.status_code}"
+    job = SimulationJob.objects.get()
+    reached = set(population(job).values_list("pk", flat=True))
+    assert (world.enterprise_a.pk in reached) == (role in SEES_A_IN_ADMIN), f"{role}'s simulation reached A"
+    export = client.get(reverse("insights:simulation_export", args=[job.pk, "csv"])).content.decode("utf-8-sig")
+    page = client.get(reverse("insights:simulation_job", args=[job.pk])).content.decode()
+    if role not in SEES_A_IN_ADMIN:
+        assert world.enterprise_a.uscc not in export and world.enterprise_a.uscc not in page
+    else:
+        assert world.enterprise_a.uscc in export, f"{role} lost A from their own simulation's export"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", sorted(REVIEWERS_OUT | REVIEWERS_IN - {"province_in"}))
+def test_a_reviewer_cannot_aim_a_simulation_at_a_city_outside_their_region(role: str) -> None:
+    from evaluation.models import SimulationJob
+    from evaluation.simulation import create_draft
+    from tests.helpers import ruleset
+
+    world = build_world()
+    base = ruleset()
+    draft = create_draft(base, changes={"tiers.innovative_sme.pass_mark.value": 99})
+    city = "330200" if role in REVIEWERS_IN else "330100"
+    _client(world, role).post(reverse("insights:simulation"),
+                              {"base": base.pk, "candidate": draft.pk, "year": 2025, "city": city})
+    for job in SimulationJob.objects.all():
+        assert job.region_code != city, f"{role} simulated city {city}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", sorted(REVIEWERS))
+def test_a_city_quota_is_seen_only_within_its_province(role: str) -> None:
+    from enterprises.models import Region
+    from registry import quotas
+
+    world = build_world()
+    quotas.set_city_quota(city=Region.objects.get(code="330100"), tier="specialised_sme", year=2026, quota=7,
+                          user=world.users["superuser"])
+    listing = _client(world, role).get(reverse("admin:registry_cityquota_changelist")).content.decode()
+    sees = role in {"city_in", "province_in"}
+    assert ("杭州" in listing) == sees, f"{role} and Hangzhou's quota"

@@ -50,7 +50,10 @@ def _registration(world: World, role: str) -> dict[str, Any]:
 
 
 def _enterprise_put(world: World, role: str) -> dict[str, Any]:
-    return {"name": "甲企业（改名）", "region_code": "330106", "sector": "industry", "established_year": 2011}
+    # A's routing fields unchanged (its application and certification lock them); the address changes.
+    a = world.enterprise_a
+    return {"name": a.name, "region_code": a.region_id, "sector": a.sector, "established_year": a.established_year,
+            "address": "杭州市西湖区文三路1号"}
 
 
 FINANCIALS = {"operating_revenue": 3100, "main_business_revenue": 2900, "rd_expense": 260, "net_profit": 300,
@@ -59,6 +62,11 @@ FINANCIALS = {"operating_revenue": 3100, "main_business_revenue": 2900, "rd_expe
 
 def _enterprise_args(world: World) -> dict[str, Any]:
     return {"id": world.enterprise_a.pk, "year": FIGURES_YEAR}
+
+
+def _unjudged_year_args(world: World) -> dict[str, Any]:
+    """A year A's application under review did not read (those are locked until it is decided)."""
+    return {"id": world.enterprise_a.pk, "year": FIGURES_YEAR - 3}
 
 
 def _application_args(world: World) -> dict[str, Any]:
@@ -136,10 +144,15 @@ API_RULES: dict[str, Rule] = {
     "PATCH /api/enterprises/{id}/": Rule(EDITS_A, body=lambda w, role: {"contact_name": "王经理"}),
     "GET /api/enterprises/{id}/assessment/": Rule(SEES_A),
     "GET /api/enterprises/{id}/financials/{year}/": Rule(SEES_A),
-    "PUT /api/enterprises/{id}/financials/{year}/": Rule(EDITS_A, body=lambda w, role: FINANCIALS),
+    "PUT /api/enterprises/{id}/financials/{year}/": Rule(EDITS_A, body=lambda w, role: FINANCIALS,
+                                                        path_args=_unjudged_year_args),
     "GET /api/enterprises/{id}/declarations/{year}/": Rule(SEES_A),
     "PUT /api/enterprises/{id}/declarations/{year}/": Rule(
-        EDITS_A, body=lambda w, role: {"employees": 130, "rd_staff": 20}
+        EDITS_A, body=lambda w, role: {"employees": 130, "rd_staff": 20}, path_args=_unjudged_year_args,
+    ),
+    "GET /api/enterprises/{id}/change-requests/": Rule(SEES_A),
+    "POST /api/enterprises/{id}/change-requests/": Rule(
+        EDITS_A, body=lambda w, role: {"kind": "rename", "changes": {"name": "甲企业新名称"}, "reason": "更名"},
     ),
     # Applications: A's specialised-SME application is in county review.
     "GET /api/applications/": Rule(AUTHENTICATED, sees_a=SEES_A, marker=lambda w: w.objects["application_a"].pk),
@@ -244,3 +257,17 @@ def test_ids_of_other_enterprises_give_404_and_no_data(api_client: Any) -> None:
     # A filter on A's code from B returns an empty list, not A.
     response = api_client.get("/api/enterprises/", {"uscc": world.enterprise_a.uscc})
     assert response.status_code == 200 and response.json()["count"] == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", sorted(EDITS_A))
+def test_no_one_moves_a_out_of_its_reviewers_queue_by_editing_it(api_client: Any, role: str) -> None:
+    """A's application is in Xihu's county review: its region is locked for its members and for staff alike."""
+    world = build_world()
+    authenticate(api_client, world, role)
+    response = api_client.patch(f"/api/enterprises/{world.enterprise_a.pk}/", {"region_code": "320102"},
+                                format="json")
+    assert response.status_code == 400, response.content
+    assert "region_code" in response.json()["errors"]
+    world.enterprise_a.refresh_from_db()
+    assert world.enterprise_a.region_id == "330106"

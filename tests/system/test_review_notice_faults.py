@@ -11,8 +11,8 @@ from django.core import mail
 from registry import followup
 from registry.models import Application, Notification
 from tests.factories import reviewer
-from tests.hardening.test_faults import _client_for, _closed_port, _draft, _wait_for, celery_broker
 from tests.registry.conftest import make_enterprise
+from tests.system.test_faults import _client_for, _closed_port, _draft, _wait_for, celery_broker
 
 
 @pytest.mark.redis

@@ -3,7 +3,8 @@ schema-driven tests.
 
 Enterprise A is in Xihu district (330106, Hangzhou, Zhejiang); enterprise B in Haishu district (330203, Ningbo).
 Reviewers are placed inside A's region (county, city, province) and outside it (another county, another city,
-another province), so every test can ask: who sees A, who may change A, who may act on A's applications.
+another province, and a city and a county of that other province, Jiangsu), so every test can ask: who sees A,
+who may change A, who may act on A's applications.
 """
 
 from __future__ import annotations
@@ -40,11 +41,13 @@ ROLES = (
     "city_out",
     "province_in",
     "province_out",
+    "city_js",
+    "county_js",
     "staff",
     "superuser",
 )
 REVIEWERS_IN = frozenset({"county_in", "city_in", "province_in"})
-REVIEWERS_OUT = frozenset({"county_out", "city_out", "province_out"})
+REVIEWERS_OUT = frozenset({"county_out", "city_out", "province_out", "city_js", "county_js"})
 STAFF = frozenset({"staff", "superuser"})
 AUTHENTICATED = frozenset(ROLES) - {"anonymous"}
 # Who may see enterprise A (its own members, reviewers whose region contains it, registry staff).
@@ -67,8 +70,19 @@ class World:
         return [self.enterprise_a.uscc, self.enterprise_a.name]
 
 
+def _jiangsu_regions() -> None:
+    """Nanjing and its Xuanwu district (the region table ships Jiangsu's province row only)."""
+    from enterprises.models import Region
+
+    Region.objects.get_or_create(code="320100", defaults={"name": "南京市", "level": "city", "parent_id": "320000",
+                                                          "city_code": "320100", "province_code": "320000"})
+    Region.objects.get_or_create(code="320102", defaults={"name": "玄武区", "level": "county", "parent_id": "320100",
+                                                          "city_code": "320100", "province_code": "320000"})
+
+
 def build_world() -> World:
     """Create both enterprises with a year of figures, and one user per role (each with an API token)."""
+    _jiangsu_regions()
     enterprise_a = EnterpriseFactory(name="甲企业<script>alert(1)</script>", region_id="330106")
     enterprise_b = EnterpriseFactory(name="乙企业有限公司", region_id="330203")
     for enterprise in (enterprise_a, enterprise_b):
@@ -82,6 +96,8 @@ def build_world() -> World:
         "city_out": reviewer("city", "330200", username="city-out"),
         "province_in": reviewer("province", "330000", username="province-in"),
         "province_out": reviewer("province", "320000", username="province-out"),
+        "city_js": reviewer("city", "320100", username="city-js"),
+        "county_js": reviewer("county", "320102", username="county-js"),
         "staff": UserFactory(username="registry-staff", is_staff=True),
         "superuser": UserFactory(username="root", is_staff=True, is_superuser=True),
     }
