@@ -159,7 +159,7 @@ class EnterpriseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
 
     @extend_schema(request=ChangeRequestSerializer, responses={200: ChangeRequestSerializer(many=True),
                                                                201: ChangeRequestSerializer})
-    @action(detail=True, methods=["get", "post"], url_path="change-requests")
+    @action(detail=True, methods=["get", "post"], url_path="change-requests", pagination_class=None)  # a plain list
     def change_requests(self, request: Request, pk: str) -> Response:
         """The enterprise's change requests (history, newest first); POST files one. A reviewer of the
         enterprise's current region approves it in the admin; approval applies the change."""
