@@ -249,6 +249,8 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "registry.models.ApplicationStatus",
         "CertificationStatusEnum": "registry.models.CertificationStatus",
         "RevocationCauseEnum": "registry.models.RevocationCause",
+        "ApplicationKindEnum": "registry.models.ApplicationKind",
+        "ChangeRequestKindEnum": "enterprises.models.ChangeRequestKind",
     },
     # Swagger UI served by the project itself (no CDN): the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",

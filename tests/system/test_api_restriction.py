@@ -16,6 +16,8 @@ ALLOWED = {
     "enterprises.api.views.RegisterView",
     # the caller's own token for their own password
     "enterprises.api.views.TokenView",
+    # revokes the caller's own tokens: no enterprise rows
+    "enterprises.api.views.TokenRevokeView",
     # the tiers and rulesets in force: programme data, no enterprise rows
     "registry.api.views.TierListView",
     # one file of one application, looked up through ``Application.objects.restrict(user)``
