@@ -13,6 +13,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 from knox.models import AuthToken
+from knox.settings import CONSTANTS
 from rest_framework.test import APIClient
 
 from tests.factories import MembershipFactory, UserFactory
@@ -125,3 +126,34 @@ def test_a_city_reviewer_cannot_see_tokens_in_the_admin(owner: Any) -> None:
     admin = Client()
     admin.force_login(reviewer("city", "330100"))
     assert admin.get("/admin/knox/authtoken/").status_code == 403
+
+
+def _revocations(owner: Any) -> list[Any]:
+    from core.audit import AuditEntry
+
+    return list(AuditEntry.objects.filter(content_type__app_label="knox", action="delete",
+                                          before__user=owner.pk).order_by("id"))
+
+
+def test_every_revocation_is_in_the_audit_trail_with_who_and_why(owner: Any, api_client: Any) -> None:
+    first, second = _token(api_client, "owner"), _token(api_client, "owner")
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {first}")
+    assert client.post("/api/auth/token/revoke/", {}, format="json").json() == {"revoked": 1}
+    [by_owner] = _revocations(owner)
+    assert by_owner.actor_id == owner.pk and by_owner.reason == "revoked by its owner"
+    key = first[:CONSTANTS.TOKEN_KEY_LENGTH]
+    assert by_owner.object_id == key and key in by_owner.object_repr
+    # The trail names the token by its public prefix, never by its digest.
+    digest = AuthToken.objects.get(user=owner).digest
+    admin = Client()
+    staff = UserFactory(username="root", is_staff=True, is_superuser=True)
+    admin.force_login(staff)
+    admin.post("/admin/knox/authtoken/", {"action": "delete_selected", "_selected_action": [digest], "post": "yes"})
+    by_staff = _revocations(owner)[-1]
+    assert by_staff.actor_id == staff.pk and by_staff.object_id == second[:CONSTANTS.TOKEN_KEY_LENGTH]
+    assert digest not in str(by_staff.before) and digest not in by_staff.object_repr
+    _token(api_client, "owner")
+    owner.set_password("another-horse-battery")
+    owner.save()
+    assert _revocations(owner)[-1].reason == "password changed"
