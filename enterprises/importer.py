@@ -653,6 +653,7 @@ class FiguresImporter:
         record_many(audit)
         touched = {planned.enterprises[code].pk for code, _y in (*planned.financials, *planned.declarations)}
         touched |= {e.pk for e in new}
+        touched |= {e.pk for e in changed}  # their own profile fields may have changed
 
         figures_changed(touched)
         self.result.written = True

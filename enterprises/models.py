@@ -139,6 +139,10 @@ class Enterprise(AuditedModel):
     held_tiers = models.CharField(_("tiers held"), max_length=120, blank=True, editable=False)
     # Set when figures change; the nightly re-score picks these up and clears the flag.
     needs_rescore = models.BooleanField(_("needs re-scoring"), default=True, editable=False, db_index=True)
+    # Bumped by the services whenever anything an evaluation reads changes (figures, declarations, the
+    # enterprise's own profile fields, the tiers held). A stored assessment records the version it judged, so a
+    # re-score can tell in SQL which enterprises are unchanged and never read them.
+    figures_version = models.PositiveBigIntegerField(_("figures version"), default=1, editable=False)
     banned_until = models.DateField(
         _("barred from applying until"), null=True, blank=True, editable=False,
         help_text=_("Set when a certification is revoked for data fraud."),
@@ -152,6 +156,8 @@ class Enterprise(AuditedModel):
         "uscc", "name", "region_id", "sector", "established_year", "established_on", "address",
         "contact_name", "contact_phone", "contact_email",
     )
+    # The enterprise's own fields an evaluation reads (with its figures): a change to one is a figures change.
+    PROFILE_FIELDS = ("uscc", "name", "region", "sector", "established_year")
 
     class Meta:
         ordering = ["name", "id"]
@@ -159,6 +165,20 @@ class Enterprise(AuditedModel):
         indexes = [models.Index(fields=["name", "id"], name="enterprise_name_id")]
         verbose_name = _("enterprise")
         verbose_name_plural = _("enterprises")
+
+    # Written only by ``enterprises.services.figures_changed`` and the tier refresh, with ``F() + 1``.
+    SERVICE_COUNTERS = ("figures_version",)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A stored row's counters are never written back from the instance: one loaded before a change was
+        # counted would otherwise put the old version back, and a re-score would take new figures for unchanged.
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.SERVICE_COUNTERS and f.attname not in deferred
+            ]
+        super().save(*args, **kwargs)
 
     def __str__(self) -> str:
         return self.name

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from core.audit import acting_as
@@ -39,13 +40,17 @@ def _rename_errors(exc: ValidationError, names: dict[str, str]) -> ValidationErr
 
 
 def figures_changed(enterprise_ids: Iterable[int]) -> None:
-    """After figures or the sector changed: flag the enterprises for re-scoring and tell the layers above
-    (``signals.figures_changed``: the evaluation layer derives the size class), in the caller's transaction."""
+    """After anything an evaluation reads changed (figures, a declaration, one of ``Enterprise.PROFILE_FIELDS``):
+    flag the enterprises for re-scoring, bump their ``figures_version`` (what lets a re-score skip unchanged
+    enterprises without reading them) and tell the layers above (``signals.figures_changed``: the evaluation
+    layer derives the size class), in the caller's transaction."""
     ids = list(enterprise_ids)
     if not ids:
         return
     for start in range(0, len(ids), 5000):
-        Enterprise.objects.filter(pk__in=ids[start:start + 5000]).update(needs_rescore=True)
+        Enterprise.objects.filter(pk__in=ids[start:start + 5000]).update(
+            needs_rescore=True, figures_version=F("figures_version") + 1
+        )
     signals.figures_changed.send(sender=Enterprise, enterprise_ids=ids)
 
 
@@ -193,7 +198,7 @@ def _write_details(enterprise: Enterprise, data: dict[str, Any], *, reason: str)
     enterprise.full_clean(validate_unique=False)
     enterprise._audit_reason = reason
     enterprise.save()
-    if "sector" in data:
+    if any(name in data for name in Enterprise.PROFILE_FIELDS):
         _after_figures_change(enterprise)
     return enterprise
 
@@ -201,18 +206,19 @@ def _write_details(enterprise: Enterprise, data: dict[str, Any], *, reason: str)
 @transaction.atomic
 def save_enterprise(enterprise: Enterprise, *, reason: str = "") -> Enterprise:
     """Create or update an enterprise from a populated instance (the admin's form): validated, audited, and
-    flagged for re-scoring when its sector (which decides the size table) changed."""
-    sector_before = None
+    flagged for re-scoring when one of its ``PROFILE_FIELDS`` (the sector decides the size table) changed."""
+    profile_changed = True
     if enterprise.pk is not None:
         stored = Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
         if stored is not None:
-            sector_before = stored.sector
+            profile_changed = any(_differs(getattr(stored, name), getattr(enterprise, name))
+                                  for name in Enterprise.PROFILE_FIELDS)
             locks.check_details(stored, [name for name in locks.ROUTING_FIELDS
                                          if _differs(getattr(stored, name), getattr(enterprise, name))])
     enterprise.full_clean(validate_unique=False)
     enterprise._audit_reason = reason
     enterprise.save()
-    if sector_before != enterprise.sector:
+    if profile_changed:
         _after_figures_change(enterprise)
     return enterprise
 

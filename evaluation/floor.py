@@ -87,7 +87,7 @@ def _stream_query() -> str:
     return (
         f"SELECT e.id, e.uscc, e.name, e.region_id, e.sector, e.established_year, d.id, "
         f"{', '.join(declaration_columns)}, p.platform_score, {figures},"
-        " e.held_tiers"
+        " e.figures_version, e.held_tiers"
         f" FROM {Enterprise._meta.db_table} e"
         f" LEFT JOIN {Declaration._meta.db_table} d ON d.enterprise_id = e.id AND d.year = %(year)s"
         f" LEFT JOIN {Declaration._meta.db_table} p ON p.enterprise_id = e.id AND p.year = %(year)s - 1"
@@ -139,7 +139,7 @@ def _work(dsn: dict[str, Any], ruleset_id: int, year: int, low: int, high: int,
                         first_tier = first_tier or tier
                         copy.write_row((row[0], year, ruleset_id, tier, r.status, bool(r.passed), r.route or "",
                                         r.score, r.max_score, orjson.dumps(r.brief_dict(), default=str).decode(),
-                                        digest, now, None))
+                                        digest, row[-2], now, None))
                         rows += 1
                     scored += 1
             out.execute(
@@ -212,7 +212,8 @@ def check_same_rows(ruleset_id: int, year: int) -> int:
     """How many rows differ between the floor's table and the job's assessments (compared column by column,
     without the job id and time): 0 when both wrote the same rows."""
     table = Assessment._meta.db_table
-    columns = "enterprise_id, year, ruleset_id, tier, status, passed, route, score, max_score, result, input_digest"
+    columns = ("enterprise_id, year, ruleset_id, tier, status, passed, route, score, max_score, result, input_digest,"
+               " figures_version")
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT count(*) FROM (SELECT {columns} FROM {FLOOR_ASSESSMENTS} EXCEPT SELECT {columns}"

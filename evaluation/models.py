@@ -147,14 +147,16 @@ class Assessment(models.Model):
     max_score = models.DecimalField(_("maximum score"), max_digits=6, decimal_places=2, null=True, blank=True)
     result = models.JSONField(_("breakdown"))
     input_digest = models.CharField(_("input digest"), max_length=64)
+    # The enterprise's ``figures_version`` this result judged (re-scoring only; null for a live evaluation).
+    figures_version = models.BigIntegerField(_("figures version"), null=True, blank=True)
     evaluated_at = models.DateTimeField(_("evaluated"), default=timezone.now)
     job_id = models.BigIntegerField(_("re-score job"), null=True, blank=True, db_index=True)
 
     objects = AssessmentQuerySet.as_manager()
 
     # What a new evaluation of the same (enterprise, year, ruleset, tier) replaces.
-    RESULT_FIELDS = ["status", "passed", "route", "score", "max_score", "result", "input_digest", "evaluated_at",
-                     "job_id"]
+    RESULT_FIELDS = ["status", "passed", "route", "score", "max_score", "result", "input_digest",
+                     "figures_version", "evaluated_at", "job_id"]
 
     class Meta:
         ordering = ["enterprise", "-year", "tier"]

@@ -10,6 +10,7 @@ either done (nothing to do) or untouched (the killed transaction rolled back), s
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import logging
@@ -219,9 +220,11 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
     declarations, last year's platform scores and financials (3), the stored digests (1), writes (a few): the
     same whatever the chunk size.
 
-    An enterprise whose input digest (see ``input_digest``) matches every stored assessment of this year and
-    ruleset is not evaluated again: the engine is deterministic, so its result is the stored one. Enterprises
-    holding a tier are always evaluated, since a shortfall on a held tier must reach the reviewers: the chunk
+    An enterprise none of whose inputs changed since its assessments of this year and ruleset were stored (its
+    ``figures_version`` and the result format match every one, see ``unchanged``) is not even read: the engine
+    is deterministic, so its result is the stored one. Of the others, one whose input digest (``input_digest``)
+    matches every stored assessment is read but not evaluated again. Enterprises holding a tier are always
+    evaluated, since a shortfall on a held tier must reach the reviewers: the chunk
     sends its shortfalls with ``signals.chunk_scored`` inside its transaction (the registry turns them into
     demotion proposals).
     """
@@ -229,17 +232,21 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
     version = job.ruleset
     ruleset = _compiled(version)
     year = job.year
-    enterprises = _lock_and_clear(ids)
-    values = profile_values(enterprises, year)
     tier_count = len(ruleset.plan()[1])
-    stored, existing = stored_digests(ids, year, version.pk, tier_count)
     mode = b"explain" if explain else b"brief"
+    skipped = unchanged(ids, year, version.pk, tier_count, digest_tag(mode))
+    outcome.scored += len(skipped)
+    ids = [pk for pk in ids if pk not in skipped]
+    enterprises, figures_versions = _lock_and_clear(ids)
+    values = profile_values(enterprises, year)
+    stored, existing = stored_digests(ids, year, version.pk, tier_count)
 
     now = timezone.now()
     rows: list[tuple] = []
     snapshots: dict[str, str] = {}
     shortfalls: list[Shortfall] = []
     evaluated: list[tuple] | None = [] if chunk_assessed.has_listeners(RescoreJob) else None
+    same_inputs: dict[int, list[int]] = {}
     for enterprise in enterprises:
         enterprise_id = enterprise[0]
         inputs = values[enterprise_id]
@@ -250,6 +257,9 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
         held = inputs[5]
         digest = input_digest(mode, inputs)
         if not held and stored.get(enterprise_id) == digest:
+            # The same result, judged before the version was last bumped (or by a live evaluation): record the
+            # version it holds for, so the next re-score skips it without reading it.
+            same_inputs.setdefault(figures_versions[enterprise_id], []).append(enterprise_id)
             outcome.scored += 1
             continue
         try:
@@ -274,7 +284,7 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
             rows.append((
                 enterprise_id, year, version.pk, tier, tier_result.status, bool(tier_result.passed),
                 tier_result.route or "", tier_result.score, tier_result.max_score,
-                orjson.dumps(data, default=str).decode(), digest, now, job.pk,
+                orjson.dumps(data, default=str).decode(), digest, figures_versions[enterprise_id], now, job.pk,
             ))
         for tier in held:
             tier_result = rereview.get(tier) or result.tiers.get(tier)
@@ -286,6 +296,9 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
         outcome.scored += 1
 
     write_assessments(rows, snapshots, fresh=set(ids) - existing)
+    for figures_version, pks in same_inputs.items():
+        Assessment.objects.filter(AnyOf(F("enterprise_id"), pks), year=year, ruleset_id=version.pk).exclude(
+            figures_version=figures_version).update(figures_version=figures_version)
     if outcome.errors:
         RescoreError.objects.bulk_create(
             [RescoreError(job_id=job.pk, enterprise_id=pk, field=f[:100], message=m) for pk, f, m in outcome.errors],
@@ -327,16 +340,27 @@ def _engine_fingerprint() -> bytes:
 RESULT_FORMAT = b"tier-registry result " + _engine_fingerprint()
 
 
+TAG_LENGTH = 16
+
+
+@functools.cache
+def digest_tag(mode: bytes) -> str:
+    """The first ``TAG_LENGTH`` characters of every digest this engine stores in ``mode``: the result format
+    alone, so SQL can tell a result the current engine would store from one an older engine stored."""
+    return hashlib.blake2b(RESULT_FORMAT + b"|" + mode, digest_size=TAG_LENGTH // 2).hexdigest()
+
+
 def input_digest(mode: bytes, inputs: tuple) -> str:
-    """The digest stored with an assessment: BLAKE2b of a compact canonical encoding of the profile's values
-    (``inputs`` as ``profile_values`` reads them from the database, in the engine's ``*_VALUE_FIELDS`` order),
-    the result format and whether results are explained. The profile itself is stored as a ``ProfileSnapshot``
-    under this digest.
+    """The digest stored with an assessment: the result format's tag (``digest_tag``), then BLAKE2b of a compact
+    canonical encoding of the profile's values (``inputs`` as ``profile_values`` reads them from the database, in
+    the engine's ``*_VALUE_FIELDS`` order), the result format and whether results are explained. The profile
+    itself is stored as a ``ProfileSnapshot`` under this digest.
 
     Much cheaper than hashing the profile's JSON, and the same stored values always give the same digest, which
     is all the unchanged-result skip compares (re-score digests are only compared with re-score digests).
     """
-    return hashlib.blake2b(RESULT_FORMAT + b"|" + mode + b"|" + repr(inputs).encode(), digest_size=32).hexdigest()
+    body = hashlib.blake2b(RESULT_FORMAT + b"|" + mode + b"|" + repr(inputs).encode(), digest_size=24).hexdigest()
+    return digest_tag(mode) + body
 
 
 def snapshot_json(inputs: tuple) -> str:
@@ -372,9 +396,35 @@ def stored_digests(ids: list[int], year: int, ruleset_id: int, tiers: int) -> tu
     return {pk: low for pk, low, high, n in rows if low == high and n == tiers}, {row[0] for row in rows}
 
 
-def _lock_and_clear(ids: list[int]) -> list[tuple]:
+def unchanged(ids: list[int], year: int, ruleset_id: int, tiers: int, tag: str) -> set[int]:
+    """Those of ``ids`` whose ``tiers`` stored assessments (this year and ruleset) were all judged, by the current
+    result format, at the enterprise's current ``figures_version``; none holds a tier (those are always judged
+    again, see ``_score_chunk``). Decided in the database: the enterprises' figures are not read.
+
+    The flags of those that still say "needs re-scoring" are cleared (at the version seen, so a change that
+    commits meanwhile keeps its flag)."""
+    if not ids:
+        return set()
+    matching = Assessment.objects.filter(
+        enterprise_id=OuterRef("pk"), year=year, ruleset_id=ruleset_id, figures_version=OuterRef("figures_version"),
+        input_digest__startswith=tag,
+    ).order_by().values("enterprise_id").annotate(n=Count("*")).values("n")
+    rows = list(Enterprise.objects.filter(AnyOf(F("pk"), ids), held_tiers="")
+                .annotate(stored=Subquery(matching)).filter(stored=tiers).order_by()
+                .values_list("pk", "figures_version", "needs_rescore"))
+    flagged: dict[int, list[int]] = {}
+    for pk, figures_version, needs_rescore in rows:
+        if needs_rescore:
+            flagged.setdefault(figures_version, []).append(pk)
+    for figures_version, pks in flagged.items():
+        Enterprise.objects.filter(AnyOf(F("pk"), pks), figures_version=figures_version).update(needs_rescore=False)
+    return {row[0] for row in rows}
+
+
+def _lock_and_clear(ids: list[int]) -> tuple[list[tuple], dict[int, int]]:
     """Lock the chunk's enterprises, clear their ``needs_rescore`` flag and return their identity columns
-    (``ENTERPRISE_FIELDS``: the id, then the engine's ``ENTERPRISE_VALUE_FIELDS``), in id order.
+    (``ENTERPRISE_FIELDS``: the id, then the engine's ``ENTERPRISE_VALUE_FIELDS``), in id order, with each one's
+    ``figures_version``.
 
     The lock holds until the chunk commits, so a figure saved meanwhile sets the flag again afterwards:
     clearing it here never hides a change this chunk did not see.
@@ -385,23 +435,24 @@ def _lock_and_clear(ids: list[int]) -> list[tuple]:
             # Lock, then clear only the flags that are set: rewriting every row (the flag is indexed, so no
             # row update is "heap-only") costs more than reading the chunk.
             cursor.execute(
-                f"SELECT {', '.join(ENTERPRISE_FIELDS)} FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                f"SELECT {', '.join(ENTERPRISE_FIELDS)}, figures_version FROM {table} WHERE id = ANY(%s)"
+                " ORDER BY id FOR UPDATE",
                 [list(ids)],
             )
             rows = cursor.fetchall()
             cursor.execute(f"UPDATE {table} SET needs_rescore = false WHERE id = ANY(%s) AND needs_rescore",
                            [list(ids)])
-        return rows
-    rows = list(Enterprise.objects.select_for_update()
-                .filter(AnyOf(F("pk"), ids)).order_by("pk").values_list(*ENTERPRISE_FIELDS))
-    Enterprise.objects.filter(AnyOf(F("pk"), ids), needs_rescore=True).update(needs_rescore=False)
-    return rows
+    else:
+        rows = list(Enterprise.objects.select_for_update().filter(AnyOf(F("pk"), ids)).order_by("pk")
+                    .values_list(*ENTERPRISE_FIELDS, "figures_version"))
+        Enterprise.objects.filter(AnyOf(F("pk"), ids), needs_rescore=True).update(needs_rescore=False)
+    return [row[:-1] for row in rows], {row[0]: row[-1] for row in rows}
 
 
 # --- Writing assessments in bulk -------------------------------------------------------------------------------
 
 ROW_COLUMNS = ("enterprise_id", "year", "ruleset_id", "tier", "status", "passed", "route", "score", "max_score",
-               "result", "input_digest", "evaluated_at", "job_id")
+               "result", "input_digest", "figures_version", "evaluated_at", "job_id")
 
 
 def write_assessments(rows: list[tuple], snapshots: dict[str, str], fresh: set[int] | None = None) -> None:
@@ -449,7 +500,8 @@ def _write_postgres(rows: list[tuple], snapshots: dict[str, str], fresh: set[int
             "CREATE TEMP TABLE IF NOT EXISTS rescore_stage ("
             " enterprise_id bigint, year smallint, ruleset_id bigint, tier varchar(20), status varchar(8),"
             " passed boolean, route varchar(12), score numeric(6,2), max_score numeric(6,2), result jsonb,"
-            " input_digest varchar(64), evaluated_at timestamptz, job_id bigint) ON COMMIT DELETE ROWS"
+            " input_digest varchar(64), figures_version bigint, evaluated_at timestamptz, job_id bigint)"
+            " ON COMMIT DELETE ROWS"
         )
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS rescore_snapshot_stage (digest varchar(64), data jsonb)"
@@ -502,6 +554,7 @@ def _write_postgres(rows: list[tuple], snapshots: dict[str, str], fresh: set[int
                 # An unchanged result is left alone: most of a yearly re-score changes nothing, and not
                 # rewriting those rows (and their six indexes) is what makes it fast.
                 f" WHERE {table}.input_digest IS DISTINCT FROM EXCLUDED.input_digest"
+                f" OR {table}.figures_version IS DISTINCT FROM EXCLUDED.figures_version"
                 f" OR {table}.result IS DISTINCT FROM EXCLUDED.result"
             )
 

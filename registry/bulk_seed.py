@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from stdnum.cn import uscc as uscc_check
 
 from enterprises.models import Declaration, Enterprise, FinancialYear
+from enterprises.services import figures_changed
 from evaluation import rescore, tasks
 from evaluation.models import Assessment, ProfileSnapshot, RescoreError, RescoreJob, RescoreStatus
 
@@ -174,4 +175,5 @@ def change_figures(share: float, year: int, *, undo: bool = False) -> int:
         FinancialYear.objects.filter(enterprise_id__in=ids[first:first + 5000], year=year).update(
             rd_expense=F("rd_expense") - change if undo else F("rd_expense") + change
         )
+    figures_changed(ids)
     return len(ids)

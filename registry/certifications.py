@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,7 +79,9 @@ def refresh_current_tier(enterprise_ids: Iterable[int], on: datetime.date | None
         if (current, current_held) != (tier, held_text):
             updates.setdefault((tier, held_text), []).append(pk)
     for (tier, held_text), pks in updates.items():
-        Enterprise.objects.filter(pk__in=pks).update(current_tier=tier, held_tiers=held_text)
+        # The tiers held are read by every evaluation: a change is a figures change for the re-score's skip.
+        Enterprise.objects.filter(pk__in=pks).update(current_tier=tier, held_tiers=held_text,
+                                                     figures_version=F("figures_version") + 1)
     return changes
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core.audit import acting_as
 from enterprises.models import Declaration, Enterprise, FinancialYear, Region
+from enterprises.services import figures_changed
 
 from . import alerts, pool, support
 from .models import Certification, Plan, PoolProposal, RiskAlert, SupportKind, SupportRecord, Target
@@ -79,6 +80,8 @@ def _alert_cases(on: datetime.date, year: int) -> None:
     cert = Certification.objects.valid_on(on).filter(enterprise=late).first()
     if cert is not None:
         Declaration.objects.filter(enterprise=late, year=year).delete()
+    # Demo figures written in bulk: counted as a figures change, like the services' own writes.
+    figures_changed([down.pk, flagged.pk, late.pk])
     cert = Certification.objects.valid_on(on).filter(enterprise=expiring).first() or Certification.objects.filter(
         enterprise__in=watched).first()
     if cert is not None:

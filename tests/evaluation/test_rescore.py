@@ -270,6 +270,7 @@ def test_the_fast_chunk_read_builds_the_profile_the_live_evaluation_builds(examp
 
 def test_only_enterprises_whose_input_changed_are_evaluated_and_rewritten_again(ruleset_2022, monkeypatch):
     from enterprises.models import FinancialYear
+    from enterprises.services import figures_changed
     from evaluation import engine
 
     ids = seed(12)
@@ -277,12 +278,17 @@ def test_only_enterprises_whose_input_changed_are_evaluated_and_rewritten_again(
     digests = dict(Assessment.objects.filter(tier="innovative_sme", enterprise_id__in=ids)
                    .values_list("enterprise_id", "input_digest"))
     FinancialYear.objects.filter(enterprise_id=ids[3], year=YEAR).update(rd_expense=F("rd_expense") + 7)
-    evaluated = []
+    figures_changed([ids[3]])  # what every service that writes figures does
+    evaluated, read = [], []
     real = engine.profile_from_values
     monkeypatch.setattr(engine, "profile_from_values", lambda *a: evaluated.append(a) or real(*a))
+    real_read = rescore.profile_values
+    monkeypatch.setattr(rescore, "profile_values", lambda rows, year: read.extend(r[0] for r in rows)
+                        or real_read(rows, year))
     second = rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
     assert (second.done, second.failed) == (12, 0)
     assert len(evaluated) == 1
+    assert read == [ids[3]]  # the eleven unchanged enterprises' figures never left the database
     rows = Assessment.objects.filter(enterprise_id__in=ids, year=YEAR, ruleset=ruleset_2022)
     assert set(rows.filter(job_id=second.pk).values_list("enterprise_id", flat=True)) == {ids[3]}
     assert rows.filter(job_id=first.pk).count() == 11 * len(Tier.values)
@@ -354,3 +360,59 @@ def test_reviewers_see_the_breakdown_of_a_re_scored_assessment_in_the_admin_and_
     for page in (change, printed):
         assert escape(unmet) in page
     assert innovative["indicators"][0]["code"] in printed
+
+
+def _judged_again(monkeypatch, ids: list[int]) -> list[int]:
+    """The enterprises a full re-score reads and evaluates again (the rest it skips in the database)."""
+    read: list[int] = []
+    real_read = rescore.profile_values
+    monkeypatch.setattr(rescore, "profile_values", lambda rows, year: read.extend(r[0] for r in rows)
+                        or real_read(rows, year))
+    rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    monkeypatch.setattr(rescore, "profile_values", real_read)
+    return sorted(pk for pk in read if pk in ids)
+
+
+def test_each_kind_of_change_brings_the_enterprise_back_into_the_rescore(ruleset_2022, monkeypatch):
+    from enterprises.services import save_financials, update_enterprise
+
+    ids = seed(6)
+    rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    assert _judged_again(monkeypatch, ids) == []
+    # The enterprise's own profile fields: the founding year decides the years in operation.
+    update_enterprise(Enterprise.objects.get(pk=ids[0]), {"established_year": 2001})
+    # Figures through the service.
+    save_financials(Enterprise.objects.get(pk=ids[1]), YEAR, {"rd_expense": Decimal("123.45")})
+    # Stored results of an older engine or storage mode.
+    Assessment.objects.filter(enterprise_id=ids[2]).update(input_digest="0" * 64)
+    # A live evaluation stored meanwhile (it records no figures version).
+    Assessment.objects.filter(enterprise_id=ids[3], tier="innovative_sme").update(figures_version=None)
+    assert _judged_again(monkeypatch, ids) == ids[:4]
+    assert _judged_again(monkeypatch, ids) == []
+
+
+def test_a_stale_instance_saved_later_does_not_put_an_old_figures_version_back(ruleset_2022, monkeypatch):
+    from enterprises.services import figures_changed
+
+    ids = seed(2)
+    stale = Enterprise.objects.get(pk=ids[0])
+    rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    figures_changed([ids[0]])
+    stale.contact_name = "王经理"
+    stale.save()
+    assert _judged_again(monkeypatch, ids) == [ids[0]]
+
+
+def test_a_tier_that_lapses_brings_the_enterprise_back_into_the_rescore(ruleset_2022, monkeypatch, certify):
+    from registry.certifications import refresh_current_tier
+
+    ids = seed(3)
+    today = datetime.date.today()
+    cert = certify(Enterprise.objects.get(pk=ids[1]), "innovative_sme", today - datetime.timedelta(days=1000),
+                   today + datetime.timedelta(days=90))
+    rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    assert _judged_again(monkeypatch, ids) == [ids[1]]  # a holder is always judged again
+    type(cert).objects.filter(pk=cert.pk).update(expires_on=today - datetime.timedelta(days=1))
+    refresh_current_tier([ids[1]])
+    assert _judged_again(monkeypatch, ids) == [ids[1]]  # judged once more without the tier
+    assert _judged_again(monkeypatch, ids) == []
