@@ -15,7 +15,7 @@ from django.utils.html import escape
 from core.audit import AuditEntry
 from enterprises.models import Enterprise, Tier
 from evaluation import rescore, tasks
-from evaluation.models import Assessment, RescoreChunk, RescoreError, RescoreJob, RulesetVersion
+from evaluation.models import Assessment, ProfileSnapshot, RescoreChunk, RescoreError, RescoreJob, RulesetVersion
 from evaluation.services import assessment_snapshot, explained_results, publish_ruleset
 from registry.bulk_seed import seed_enterprises
 from registry.models import DemotionProposal
@@ -416,3 +416,11 @@ def test_a_tier_that_lapses_brings_the_enterprise_back_into_the_rescore(ruleset_
     refresh_current_tier([ids[1]])
     assert _judged_again(monkeypatch, ids) == [ids[1]]  # judged once more without the tier
     assert _judged_again(monkeypatch, ids) == []
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_profile_snapshots_carry_only_the_index_their_lookups_use() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [ProfileSnapshot._meta.db_table])
+        indexes = [row[0] for row in cursor.fetchall()]
+    assert len(indexes) == 1 and "(digest)" in indexes[0] and "pattern_ops" not in indexes[0]
