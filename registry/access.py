@@ -25,16 +25,10 @@ def require_provincial(user: Any, enterprise: Enterprise) -> None:
         raise PermissionDenied(_("Log in first."))
     if enterprise.memberships.filter(user=user).exists():
         raise PermissionDenied(_("You are a member of this enterprise and cannot decide on it."))
-    if user.is_superuser:
-        return
-    reviewer = reviewer_of(user)
-    if reviewer is None or reviewer.level != "province" or not user.is_staff:
-        raise PermissionDenied(_("Only a provincial reviewer may do this."))
-    if not reviewer.region.contains(enterprise.region):
-        raise PermissionDenied(_("This enterprise is outside your region."))
+    require_provincial_for_region(user, enterprise.region, outside=_("This enterprise is outside your region."))
 
 
-def require_provincial_for_region(user: Any, region: Any) -> None:
+def require_provincial_for_region(user: Any, region: Any, *, outside: str | None = None) -> None:
     """A provincial reviewer (staff) whose province holds ``region``, or a superuser."""
     if not getattr(user, "is_authenticated", False):
         raise PermissionDenied(_("Log in first."))
@@ -44,4 +38,4 @@ def require_provincial_for_region(user: Any, region: Any) -> None:
     if reviewer is None or reviewer.level != "province" or not user.is_staff:
         raise PermissionDenied(_("Only a provincial reviewer may do this."))
     if not reviewer.region.contains(region):
-        raise PermissionDenied(_("This region is outside yours."))
+        raise PermissionDenied(outside or _("This region is outside yours."))
