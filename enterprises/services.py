@@ -49,6 +49,14 @@ def figures_changed(enterprise_ids: Iterable[int]) -> None:
     signals.figures_changed.send(sender=Enterprise, enterprise_ids=ids)
 
 
+def region_changed(moves: dict[int, tuple[str, str]]) -> None:
+    """Tell the layers above which enterprises moved region (``signals.region_changed``), in the caller's
+    transaction."""
+    moves = {pk: (old, new) for pk, (old, new) in moves.items() if old != new}
+    if moves:
+        signals.region_changed.send(sender=Enterprise, moves=moves)
+
+
 def _after_figures_change(enterprise: Enterprise) -> None:
     figures_changed([enterprise.pk])
     enterprise.size_class, enterprise.needs_rescore = (
@@ -188,11 +196,13 @@ def apply_change_request(change_request: Any, *, reason: str = "") -> Enterprise
 
 
 def _write_details(enterprise: Enterprise, data: dict[str, Any], *, reason: str) -> Enterprise:
+    region_before = enterprise.region_id
     for name, value in data.items():
         setattr(enterprise, name, value)
     enterprise.full_clean(validate_unique=False)
     enterprise._audit_reason = reason
     enterprise.save()
+    region_changed({enterprise.pk: (region_before, enterprise.region_id)})
     if "sector" in data:
         _after_figures_change(enterprise)
     return enterprise
@@ -202,16 +212,18 @@ def _write_details(enterprise: Enterprise, data: dict[str, Any], *, reason: str)
 def save_enterprise(enterprise: Enterprise, *, reason: str = "") -> Enterprise:
     """Create or update an enterprise from a populated instance (the admin's form): validated, audited, and
     flagged for re-scoring when its sector (which decides the size table) changed."""
-    sector_before = None
+    sector_before = region_before = None
     if enterprise.pk is not None:
         stored = Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
         if stored is not None:
-            sector_before = stored.sector
+            sector_before, region_before = stored.sector, stored.region_id
             locks.check_details(stored, [name for name in locks.ROUTING_FIELDS
                                          if _differs(getattr(stored, name), getattr(enterprise, name))])
     enterprise.full_clean(validate_unique=False)
     enterprise._audit_reason = reason
     enterprise.save()
+    if region_before is not None:
+        region_changed({enterprise.pk: (region_before, enterprise.region_id)})
     if sector_before != enterprise.sector:
         _after_figures_change(enterprise)
     return enterprise
