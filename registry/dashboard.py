@@ -9,7 +9,6 @@ its targets from the viewer's own province.
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +112,9 @@ def dashboard_data(user: Any, city: str | None = None, today: datetime.date | No
     today = today or timezone.localdate()
     scope = resolve_scope(user, city)
     plan = current_plan(today)
+    if plan is not None and not Target.objects.filter(
+            plan=plan, region__province_code=getattr(scope.province, "code", "")).exists():
+        plan = None  # another province's plan: nothing of it is shown
     target_year = plan.last_year if plan else 0
     tiers = list(Tier)
     area_key = "enterprise__region__city_code" if scope.breakdown == "city" else "enterprise__region_id"
