@@ -117,7 +117,8 @@ def test_enterprise_members_cannot_open_the_dashboard(client):
 def test_dashboard_query_count_does_not_grow_with_the_data(client, registry_data, django_assert_num_queries):
     """Session, user, the viewer's province and areas, the summary rows (active, cumulative, new, granted, the
     pipeline) with the month's edge rows, whether the plan is the province's, two short lists and their counts,
-    the targets, the pool per area and last year's conversion, the overdue count, the cities and the header's badge: the same with 7 or 27 rows."""
+    the targets, the pool per area and last year's conversion, the overdue count, the cities and the header's
+    badge: the same with 7 or 27 rows."""
     admin = UserFactory(username="boss", is_staff=True, is_superuser=True)
     client.force_login(admin)
     url = reverse("insights:dashboard")
