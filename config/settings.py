@@ -268,6 +268,8 @@ JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
 # --- The registry's own settings ------------------------------------------------------------------------------
 REGISTRY = {
+    # The province whose registry this is: staff who review no region of their own see its dashboard.
+    "HOME_PROVINCE": env.str("REGISTRY_HOME_PROVINCE", default="330000"),
     # Days a list of approved applications stays public before certification (criteria.md §1.7, U elsewhere).
     "PUBLICITY_DAYS": env.int("REGISTRY_PUBLICITY_DAYS", default=5),
     "CERTIFICATION_YEARS": 3,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin_base import ReadOnlyAdmin, RegionScopedAdmin
 from core.audit import AuditEntry, acting_as
 from core.exports import ExportMixin
+from core.pagination import EstimatedCountPaginator
 from core.roles import LEVEL_GROUPS, region_q, reviewer_of, sees_everything
 
 from . import change_requests, locks, services
@@ -87,6 +88,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Enterprise)
 class EnterpriseAdmin(ExportMixin, RegionScopedAdmin):
+    paginator = EstimatedCountPaginator  # counts a big list from the planner's estimate
     form = EnterpriseAdminForm
     list_display = ["name", "uscc", "region", "size_class", "current_tier", "updated_at"]
     list_select_related = ["region"]
@@ -188,6 +190,7 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
+    paginator = EstimatedCountPaginator  # counts a big list from the planner's estimate
     list_display = ["created_at", "actor_label", "source", "action", "object_repr", "reason"]
     list_filter = ["action", "source", "content_type"]
     search_fields = ["object_repr", "actor_label", "reason", "=object_id"]
@@ -207,6 +210,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 @admin.register(ChangeRequest)
 class ChangeRequestAdmin(RegionScopedAdmin):
     """Change requests of the reviewer's region; a reviewer of the enterprise's current region decides them."""
+    paginator = EstimatedCountPaginator  # counts a big list from the planner's estimate
 
     enterprise_path = "enterprise"
     list_display = ["id", "enterprise", "kind", "status", "region", "filed_at", "decided_at"]

@@ -30,7 +30,7 @@ from core.formulae import restore
 from . import import_files, locks
 from .import_files import ImportFileError, ImportLimits
 from .models import Declaration, Enterprise, FinancialYear, Region
-from .services import figures_changed
+from .services import figures_changed, region_changed
 from .validators import normalize_uscc
 
 # Enterprise columns: key -> official Chinese header (first) and other accepted names.
@@ -619,6 +619,8 @@ class FiguresImporter:
                                        after=snapshot(e, Enterprise.audit_fields)))
         if changed:
             Enterprise.objects.bulk_update(changed, [*ENTERPRISE_EDITABLE, "updated_at"], batch_size=1000)
+            region_changed({e.pk: (planned.enterprise_before[e.uscc].get("region_id"), e.region_id)
+                            for e in changed})
 
         for model, rows, befores in (
             (FinancialYear, planned.financials, planned.financial_before),

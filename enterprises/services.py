@@ -54,6 +54,14 @@ def figures_changed(enterprise_ids: Iterable[int]) -> None:
     signals.figures_changed.send(sender=Enterprise, enterprise_ids=ids)
 
 
+def region_changed(moves: dict[int, tuple[str, str]]) -> None:
+    """Tell the layers above which enterprises moved region (``signals.region_changed``), in the caller's
+    transaction."""
+    moves = {pk: (old, new) for pk, (old, new) in moves.items() if old != new}
+    if moves:
+        signals.region_changed.send(sender=Enterprise, moves=moves)
+
+
 def _after_figures_change(enterprise: Enterprise) -> None:
     figures_changed([enterprise.pk])
     enterprise.size_class, enterprise.needs_rescore = (
@@ -193,11 +201,13 @@ def apply_change_request(change_request: Any, *, reason: str = "") -> Enterprise
 
 
 def _write_details(enterprise: Enterprise, data: dict[str, Any], *, reason: str) -> Enterprise:
+    region_before = enterprise.region_id
     for name, value in data.items():
         setattr(enterprise, name, value)
     enterprise.full_clean(validate_unique=False)
     enterprise._audit_reason = reason
     enterprise.save()
+    region_changed({enterprise.pk: (region_before, enterprise.region_id)})
     if any(name in data for name in Enterprise.PROFILE_FIELDS):
         _after_figures_change(enterprise)
     return enterprise
@@ -208,9 +218,11 @@ def save_enterprise(enterprise: Enterprise, *, reason: str = "") -> Enterprise:
     """Create or update an enterprise from a populated instance (the admin's form): validated, audited, and
     flagged for re-scoring when one of its ``PROFILE_FIELDS`` (the sector decides the size table) changed."""
     profile_changed = True
+    region_before = None
     if enterprise.pk is not None:
         stored = Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
         if stored is not None:
+            region_before = stored.region_id
             profile_changed = any(_differs(getattr(stored, name), getattr(enterprise, name))
                                   for name in Enterprise.PROFILE_FIELDS)
             locks.check_details(stored, [name for name in locks.ROUTING_FIELDS
@@ -218,6 +230,8 @@ def save_enterprise(enterprise: Enterprise, *, reason: str = "") -> Enterprise:
     enterprise.full_clean(validate_unique=False)
     enterprise._audit_reason = reason
     enterprise.save()
+    if region_before is not None:
+        region_changed({enterprise.pk: (region_before, enterprise.region_id)})
     if profile_changed:
         _after_figures_change(enterprise)
     return enterprise

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.exports import ReadOnlyExportAdmin
+from core.pagination import EstimatedCountPaginator
 
 from . import tasks
 from .display import readable
@@ -101,6 +102,7 @@ class AssessmentAdmin(ReadOnlyExportAdmin):
 
     Reviewers see their region's enterprises only; the lists export to CSV/XLSX with their filters.
     """
+    paginator = EstimatedCountPaginator  # counts a big list from the planner's estimate
 
     list_display = ["enterprise", "year", "tier", "status", "route", "score", "ruleset", "evaluated_at"]
     list_filter = ["tier", "status", "year", "ruleset"]

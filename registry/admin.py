@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from core.admin_base import ReadOnlyAdmin, RegionReadOnlyAdmin
 from core.exports import ExportMixin, ReadOnlyExportAdmin
+from core.pagination import EstimatedCountPaginator
 from core.roles import visible_enterprises, visible_regions
 from enterprises.admin_filters import CityFilter
 from evaluation.display import readable, route_label, status_label
@@ -111,6 +112,7 @@ class QueueFilter(admin.SimpleListFilter):
 
 @admin.register(Application)
 class ApplicationAdmin(ExportMixin, ReadOnlyAdmin):
+    paginator = EstimatedCountPaginator  # counts a big list from the planner's estimate
     list_display = ["id", "enterprise", "city", "tier", "kind", "status", "flagged", "score", "submitted_at",
                     "in_my_queue"]
     list_display_links = ["id", "enterprise"]
@@ -326,6 +328,7 @@ class ApplicationAdmin(ExportMixin, ReadOnlyAdmin):
 
 @admin.register(Certification)
 class CertificationAdmin(ReadOnlyExportAdmin):
+    paginator = EstimatedCountPaginator  # counts a big list from the planner's estimate
     list_display = ["enterprise", "tier", "status", "granted_on", "expires_on", "revocation_cause"]
     list_select_related = ["enterprise"]
     list_filter = ["tier", "status", "revocation_cause"]
@@ -372,6 +375,7 @@ class CityQuotaAdmin(admin.ModelAdmin):
 
 @admin.register(DemotionProposal)
 class DemotionProposalAdmin(RegionReadOnlyAdmin):
+    paginator = EstimatedCountPaginator  # counts a big list from the planner's estimate
     list_display = ["enterprise", "tier", "year", "status", "created_at", "decided_at"]
     list_select_related = ["enterprise"]
     list_filter = ["status", "tier", "year"]

@@ -26,7 +26,7 @@ from evaluation.profiles import ProfileUnavailable
 from evaluation.services import evaluate_enterprise, store_assessments
 from evaluation.versions import get_ruleset_version
 
-from . import announcements, workflow
+from . import announcements, dashboard_summary, workflow
 from .access import require_member
 from .certifications import grant
 from .eligibility import Situation, judge, prerequisites
@@ -87,6 +87,7 @@ def create_application(
     try:
         with transaction.atomic(), acting_as(user, context={"action": "create"}):
             app.save()
+            dashboard_summary.application_moved(app, None, app.status)
     except IntegrityError:
         raise ValidationError({"tier": _("An application for this tier is already open.")})
     return app

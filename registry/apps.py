@@ -60,6 +60,13 @@ class RegistryConfig(AppConfig):
         # The chunk's evaluated enterprises near a tier they do not hold become pool proposals (discovery).
         chunk_assessed.connect(discover_from_chunk, dispatch_uid="registry_discover_pool")
 
+        from enterprises.signals import region_changed
+
+        from .dashboard_summary import on_region_changed
+
+        # An enterprise that moves region takes its dashboard counts with it.
+        region_changed.connect(on_region_changed, dispatch_uid="registry_dashboard_region")
+
         from enterprises import locks
 
         from .routing_locks import dependencies

@@ -25,6 +25,7 @@ from core.audit import AuditAction, acting_as, build_entry, record, record_many
 from enterprises.models import Enterprise, Tier
 from evaluation.rescore import Shortfall
 
+from . import dashboard_summary
 from .access import require_provincial
 from .models import (
     OPEN_STATUSES,
@@ -89,7 +90,8 @@ def grant(app: Application, on: datetime.date, reason: str) -> Certification:
     """Certify ``app``: a new certification for 3 years, or for a re-review the held one extended by 3 years
     from its expiry (criteria.md §1.6, §4.3)."""
     years = setting("CERTIFICATION_YEARS")
-    with acting_as(reason=reason, context={"application": app.pk}):
+    with dashboard_summary.tracking([(app.enterprise_id, app.tier)]), \
+            acting_as(reason=reason, context={"application": app.pk}):
         if app.kind == ApplicationKind.REREVIEW and app.certification_id:
             cert = Certification.objects.select_for_update().get(pk=app.certification_id)
             if cert.status not in (CertificationStatus.ACTIVE, CertificationStatus.EXPIRED):
@@ -130,7 +132,8 @@ def revoke_certification(certification: Certification, *, user: Any, cause: str,
         raise ValidationError({"status": _("Only an active certification can be revoked; this one is %(status)s.")
                                % {"status": cert.get_status_display()}})
     today = timezone.localdate()
-    with acting_as(user, reason=reason, context={"action": "revoke", "cause": cause}):
+    with dashboard_summary.tracking([(cert.enterprise_id, cert.tier)]), \
+            acting_as(user, reason=reason, context={"action": "revoke", "cause": cause}):
         cert.status = CertificationStatus.REVOKED
         cert.revoked_on = today
         cert.revocation_cause = cause
@@ -259,7 +262,8 @@ def expire_certifications(on: datetime.date | None = None) -> int:
         if not due:
             return 0
         reason = _("Validity ended on the expiry date without a passed re-review.")
-        Certification.objects.filter(pk__in=[c.pk for c in due]).update(status=CertificationStatus.EXPIRED)
+        with dashboard_summary.tracking({(c.enterprise_id, c.tier) for c in due}):
+            Certification.objects.filter(pk__in=[c.pk for c in due]).update(status=CertificationStatus.EXPIRED)
         entries = [
             build_entry(c, AuditAction.TRANSITION, before={"status": c.status},
                         after={"status": CertificationStatus.EXPIRED}, reason=reason,

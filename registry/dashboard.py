@@ -1,29 +1,29 @@
 """The cultivation dashboard's figures: where the province (or a reviewer's region) stands against its targets.
 
-Every figure is an aggregate query (``values().annotate(Count)``), so the page costs the same handful of queries
-with 100 enterprises or 100,000. The region restriction comes from ``core.roles`` like everywhere else.
+The counts come from the summary rows the services keep (``registry.dashboard_summary``, read through
+``registry.dashboard_figures``), so the page costs the same handful of small queries with 100 enterprises or a
+million. The region restriction comes from ``core.roles`` like everywhere else, and the scope, its title and
+its targets from the viewer's own province.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count
-from django.db.models.functions import ExtractYear
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.roles import region_q, reviewer_of, sees_everything, visible_enterprises
 from enterprises.models import Region, Tier
 
+from .dashboard_figures import Figures
 from .dashboard_pool import pool_figures
 from .dashboard_review import overdue_by_area
 from .models import Application, ApplicationStatus, Certification, DemotionProposal, DemotionStatus, Target
-from .targets import current_plan, progress
+from .targets import current_plan
 
 # Pipeline stages shown on the dashboard, in the order an application moves through them.
 PIPELINE_STAGES = (
@@ -35,9 +35,10 @@ PIPELINE_STAGES = (
 LIST_LIMIT = 50
 
 
-def targets(on: datetime.date | None = None, region_code: str = "330000") -> tuple[int, dict[str, Any]]:
+def targets(on: datetime.date | None = None, region_code: str | None = None) -> tuple[int, dict[str, Any]]:
     """The plan in force on ``on`` (its last year) and ``region_code``'s targets in it by tier (``Target`` rows;
-    targets are data, see ``registry.targets``)."""
+    targets are data, see ``registry.targets``); the home province's unless another region is named."""
+    region_code = region_code or settings.REGISTRY["HOME_PROVINCE"]
     plan = current_plan(on)
     if plan is None:
         return 0, {}
@@ -46,12 +47,20 @@ def targets(on: datetime.date | None = None, region_code: str = "330000") -> tup
 
 @dataclass
 class Scope:
-    """The part of the map the viewer looks at: the province, a city (split by county) or one county."""
+    """The part of the map the viewer looks at: their province, a city in it (split by county) or one county."""
 
     region: Region | None  # None: the whole province
     breakdown: str  # "city" or "county": what the per-area figures are split by
     areas: list[Region] = field(default_factory=list)
     locked: bool = False  # a reviewer bound to the region cannot widen it
+    province: Region | None = None  # the viewer's province (None only when the regions are not loaded)
+
+    @property
+    def code(self) -> str:
+        """The code every figure is restricted to: the region shown, else the province."""
+        if self.region is not None:
+            return self.region.code
+        return self.province.code if self.province is not None else ""
 
 
 def region_name(region: Region) -> str:
@@ -60,8 +69,20 @@ def region_name(region: Region) -> str:
     return region.name_en if language.startswith("en") and region.name_en else region.name
 
 
+def viewer_province(user: Any) -> Region | None:
+    """The province whose dashboard ``user`` sees: a reviewer's own, else the registry's home province."""
+    reviewer = None if sees_everything(user) else reviewer_of(user)
+    code = reviewer.region.province_code if reviewer is not None else settings.REGISTRY["HOME_PROVINCE"]
+    if reviewer is not None and reviewer.region.level == "province":
+        return reviewer.region
+    return Region.objects.filter(code=code, level="province").first()
+
+
 def resolve_scope(user: Any, city: str | None = None) -> Scope:
-    """The region shown to ``user``; a reviewer is held to their own region whatever they ask for."""
+    """The region shown to ``user``; a reviewer is held to their own region whatever they ask for, and everyone
+    to their province."""
+    province = viewer_province(user)
+    province_code = province.code if province is not None else ""
     reviewer = None if sees_everything(user) else reviewer_of(user)
     if reviewer is not None:
         region = reviewer.region
@@ -72,25 +93,18 @@ def resolve_scope(user: Any, city: str | None = None) -> Scope:
     else:
         region, locked = None, False
     if region is None and city:
-        region = Region.objects.filter(code=city, level="city").first()
+        region = Region.objects.filter(code=city, level="city", province_code=province_code).first()
     if region is None:
-        areas = list(Region.objects.filter(level="city").order_by("code"))
-        return Scope(None, "city", areas, locked)
+        areas = list(Region.objects.filter(level="city", province_code=province_code).order_by("code"))
+        return Scope(None, "city", areas, locked, province)
     if region.level == "city":
         areas = list(Region.objects.filter(level="county", city_code=region.code).order_by("code"))
-        return Scope(region, "county", areas, locked)
-    return Scope(region, "county", [region], locked)
-
-
-def _province_code(scope: Scope) -> str:
-    return scope.areas[0].province_code if scope.areas else ""
+        return Scope(region, "county", areas, locked, province)
+    return Scope(region, "county", [region], locked, province)
 
 
 def _scoped(queryset: Any, user: Any, scope: Scope, prefix: str = "enterprise") -> Any:
-    queryset = visible_enterprises(queryset, user, prefix=prefix)
-    if scope.region is not None:
-        queryset = queryset.filter(region_q(scope.region.code, f"{prefix}__region"))
-    return queryset
+    return visible_enterprises(queryset, user, prefix=prefix).filter(region_q(scope.code, f"{prefix}__region"))
 
 
 def dashboard_data(user: Any, city: str | None = None, today: datetime.date | None = None) -> dict[str, Any]:
@@ -98,20 +112,21 @@ def dashboard_data(user: Any, city: str | None = None, today: datetime.date | No
     today = today or timezone.localdate()
     scope = resolve_scope(user, city)
     plan = current_plan(today)
-    scope_code = scope.region.code if scope.region else _province_code(scope)
-    target_year, tier_targets = (plan.last_year, {}) if plan else (0, {})
+    if plan is not None and not Target.objects.filter(
+            plan=plan, region__province_code=getattr(scope.province, "code", "")).exists():
+        plan = None  # another province's plan: nothing of it is shown
+    target_year = plan.last_year if plan else 0
     tiers = list(Tier)
     area_key = "enterprise__region__city_code" if scope.breakdown == "city" else "enterprise__region_id"
-
-    valid = _scoped(Certification.objects.valid_on(today), user, scope)
+    figures = Figures(user, scope.code)
+    active = figures.active(today)
 
     # 1. Active certifications per tier; against the scope's own targets, each counted as it says
     # (cumulative, active or new: ``registry.targets``).
-    per_tier = dict(valid.values_list("tier").annotate(n=Count("id")).values_list("tier", "n"))
-    certs = _scoped(Certification.objects.all(), user, scope)
+    per_tier = figures.within(active, scope.code)
     own = {}
-    if plan is not None and scope_code:
-        own = {p.tier: p for p in progress(plan, Region.objects.filter(code=scope_code), today, certs)}
+    if plan is not None and scope.code:
+        own = {p.tier: p for p in figures.progress(plan, Region.objects.filter(code=scope.code), today)}
     tier_rows = []
     for tier in tiers:
         mine = own.get(tier.value)
@@ -124,11 +139,7 @@ def dashboard_data(user: Any, city: str | None = None, today: datetime.date | No
         })
 
     # 2. Per city (or county): active certifications per tier.
-    by_area: dict[str, dict[str, int]] = defaultdict(dict)
-    for code, tier, n in valid.values_list(area_key, "tier").annotate(n=Count("id")).values_list(
-        area_key, "tier", "n"
-    ):
-        by_area[code or ""][tier] = n
+    by_area = figures.by_area(active, scope.breakdown)
     area_rows = []
     for area in scope.areas:
         counts = by_area.get(area.code, {})
@@ -138,21 +149,11 @@ def dashboard_data(user: Any, city: str | None = None, today: datetime.date | No
         })
 
     # 3. Certifications by year granted (every status: the trend of what was awarded).
-    granted = _scoped(Certification.objects.all(), user, scope)
-    by_year: dict[int, dict[str, int]] = defaultdict(dict)
-    for year, tier, n in granted.annotate(year=ExtractYear("granted_on")).values_list("year", "tier").annotate(
-        n=Count("id")
-    ).values_list("year", "tier", "n"):
-        by_year[year][tier] = n
-    years = sorted(by_year)
-    year_rows = [{"year": y, "counts": [by_year[y].get(t.value, 0) for t in tiers]} for y in years]
+    by_year = figures.granted_by_year()
+    year_rows = [{"year": y, "counts": [by_year[y].get(t.value, 0) for t in tiers]} for y in sorted(by_year)]
 
     # 4. The application pipeline per stage and tier.
-    pipeline: dict[str, dict[str, int]] = defaultdict(dict)
-    for status, tier, n in _scoped(Application.objects.all(), user, scope).values_list("status", "tier").annotate(
-        n=Count("id")
-    ).values_list("status", "tier", "n"):
-        pipeline[status][tier] = n
+    pipeline = figures.applications()
     pipeline_rows = [
         {"status": s.value, "label": str(s.label), "counts": [pipeline[s.value].get(t.value, 0) for t in tiers],
          "total": sum(pipeline[s.value].values())}
@@ -177,7 +178,7 @@ def dashboard_data(user: Any, city: str | None = None, today: datetime.date | No
     return {
         "today": today,
         "scope": scope,
-        "scope_name": region_name(scope.region) if scope.region else _("Zhejiang province"),
+        "scope_name": region_name(scope.region or scope.province) if (scope.region or scope.province) else "",
         "tiers": [{"code": t.value, "label": str(t.label)} for t in tiers],
         "target_year": target_year,
         "tier_rows": tier_rows,
@@ -189,7 +190,7 @@ def dashboard_data(user: Any, city: str | None = None, today: datetime.date | No
         "expiring_count": expiring_count,
         "proposals": proposals,
         "proposals_count": proposals_count,
-        **pool_figures(user, scope, plan, today, tier_rows, certs, {r["code"]: r["name"] for r in area_rows}),
+        **pool_figures(user, scope, plan, today, tier_rows, figures, {r["code"]: r["name"] for r in area_rows}),
         "overdue_rows": overdue_by_area(_scoped(Application.objects.all(), user, scope), scope, area_key, today,
                                         region_name),
     }

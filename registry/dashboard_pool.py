@@ -19,14 +19,11 @@ from core.roles import region_q, visible_enterprises
 from enterprises.models import Tier
 
 from .models import PoolEntry, PoolExitReason
-from .targets import progress
 
 
 def _pool(user: Any, scope: Any) -> Any:
     queryset = visible_enterprises(PoolEntry.objects.all(), user, prefix="enterprise")
-    if scope.region is not None:
-        queryset = queryset.filter(region_q(scope.region.code, "enterprise__region"))
-    return queryset
+    return queryset.filter(region_q(scope.code, "enterprise__region"))
 
 
 def conversion_rates(user: Any, scope: Any, today: datetime.date) -> dict[str, float]:
@@ -40,7 +37,7 @@ def conversion_rates(user: Any, scope: Any, today: datetime.date) -> dict[str, f
 
 
 def pool_figures(user: Any, scope: Any, plan: Any, today: datetime.date, tier_rows: list[dict],
-                 certs: Any, area_names: dict[str, str]) -> dict[str, Any]:
+                 figures: Any, area_names: dict[str, str]) -> dict[str, Any]:
     """The areas against their own targets (with their pools), the pool per tier and the projection."""
     tiers = list(Tier)
     area_key = "enterprise__region__city_code" if scope.breakdown == "city" else "enterprise__region_id"
@@ -53,7 +50,7 @@ def pool_figures(user: Any, scope: Any, plan: Any, today: datetime.date, tier_ro
 
     targets_by_area: dict[str, dict[str, Any]] = defaultdict(dict)
     if plan is not None and scope.areas:
-        for row in progress(plan, scope.areas, today, certs):
+        for row in figures.progress(plan, scope.areas, today):
             targets_by_area[row.region.code][row.tier] = row
     area_targets = []
     for area in scope.areas:

@@ -279,7 +279,11 @@ class Certification(AuditedModel):
             ),
             models.CheckConstraint(condition=Q(expires_on__gt=models.F("granted_on")), name="expiry_after_grant"),
         ]
-        indexes = [models.Index(fields=["tier", "status", "expires_on"])]
+        indexes = [models.Index(fields=["tier", "status", "expires_on"]),
+                   # the dashboard's month edges: what is granted or expires in a month
+                   models.Index(fields=["status", "expires_on"], name="cert_status_expiry"),
+                   models.Index(fields=["status", "granted_on"], name="cert_status_grant"),
+                   models.Index(fields=["granted_on"], name="cert_grant")]
         verbose_name = _("certification")
         verbose_name_plural = _("certifications")
 
@@ -386,3 +390,4 @@ from .expert_models import *  # noqa: E402, F401, F403  (expert panels and on-si
 from .pool_models import *  # noqa: E402, F401, F403 - the cultivation pool
 from .public_models import *  # noqa: E402, F401, F403  (objections and announcements: the public side)
 from .review_models import LapsedAnnualUpdate, ReviewerPreference, ReviewRound, RoundStatus  # noqa: E402,F401
+from .summary_models import *  # noqa: E402, F401, F403  (the dashboard's summary rows)

@@ -8,7 +8,7 @@ import datetime
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import alerts, applications, certifications, notifications, pool, reviewer_notices
+from . import alerts, applications, certifications, dashboard_summary, notifications, pool, reviewer_notices
 from .followup import run_followup, sweep_followups  # noqa: F401  (registered with the other registry tasks)
 from .notifications import deliver_notifications_task  # noqa: F401  (registered with the other registry tasks)
 
@@ -35,6 +35,12 @@ def daily_certifications(on: str | None = None) -> dict:
     """The daily run: close publicity periods that ended (granting certifications), then expire what ended."""
     return {"publicity_closed": applications.close_due_publicity(_day(on)),
             "expired": certifications.expire_certifications(_day(on))}
+
+
+@shared_task(name="registry.rebuild_dashboard_summary", ignore_result=True, **RETRY)
+def rebuild_dashboard_summary() -> int:
+    """Count the dashboard's summary rows afresh (after bulk writes that bypassed the services)."""
+    return dashboard_summary.rebuild()
 
 
 @shared_task(name="registry.send_reminders", ignore_result=True, **RETRY)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import AuditAction, acting_as, current_actor, record, snapshot
 
-from . import followup, workflow
+from . import dashboard_summary, followup, workflow
 from .models import Application, ApplicationEvent
 from .workflow import Action
 
@@ -51,6 +51,8 @@ def transition(
     for name, value in values.items():
         setattr(app, name, value)
     Application.objects.filter(pk=app.pk).update(**values)
+    if from_status != to_status:
+        dashboard_summary.application_moved(app, from_status, to_status)
     with acting_as(user, reason=reason, context={"action": action, "application": app.pk}):
         record(app, AuditAction.TRANSITION, before=before, after=snapshot(app, Application.audit_fields),
                reason=reason)

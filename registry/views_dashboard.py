@@ -28,6 +28,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "title": _("Cultivation dashboard"),
         "charts": chart_data(data),
         "selected_city": data["scope"].region.code if data["scope"].region else "",
-        "cities": [] if data["scope"].locked else list(Region.objects.filter(level="city").order_by("code")),
+        "cities": [] if data["scope"].locked else list(
+            Region.objects.filter(level="city", province_code=getattr(data["scope"].province, "code", ""))
+            .order_by("code")),
     }
     return TemplateResponse(request, "admin/registry/dashboard.html", context)

@@ -24,6 +24,7 @@ from enterprises.models import (
 )
 from enterprises.uscc import make_uscc
 from evaluation.versions import get_ruleset_version
+from registry import dashboard_summary
 from registry.certifications import add_years, refresh_current_tier
 from registry.models import Application, ApplicationStatus, Certification
 
@@ -132,6 +133,12 @@ class CertificationFactory(factory.django.DjangoModelFactory):
     granted_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
     expires_on = factory.LazyAttribute(lambda o: add_years(o.granted_on, 3))
 
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Certification:
+        # the dashboard's summary rows follow, as the certification services keep them
+        with dashboard_summary.tracking([(kwargs["enterprise"].pk, kwargs["tier"])]):
+            return super()._create(model_class, *args, **kwargs)
+
     @factory.post_generation
     def refresh_tiers(self, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
@@ -166,6 +173,12 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     publicity_ends_on = factory.LazyAttribute(
         lambda o: timezone.localdate() + datetime.timedelta(days=5) if o.status == ApplicationStatus.PUBLICITY
         else None)
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Application:
+        app = super()._create(model_class, *args, **kwargs)
+        dashboard_summary.application_moved(app, None, app.status)  # as the application services keep them
+        return app
 
 
 def api_token(user: Any) -> str:

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from registry.dashboard import dashboard_data
-from registry.models import Application, DemotionProposal
-from tests.factories import UserFactory, reviewer
+from registry.models import DemotionProposal
+from tests.factories import ApplicationFactory, UserFactory, reviewer
 from tests.helpers import certify, enterprise_in
 
 pytestmark = pytest.mark.django_db
@@ -29,9 +29,8 @@ def registry_data():
     certify(binjiang, "innovative_sme", datetime.date(2025, 3, 1))
     ningbo_cert = certify(haishu[0], "innovative_sme", datetime.date(2025, 3, 1))
     certify(haishu[1], "innovative_sme", datetime.date(2026, 1, 10))
-    Application.objects.create(enterprise=xihu[2], tier="innovative_sme", year=2025)
-    app = Application.objects.create(enterprise=haishu[0], tier="specialised_sme", year=2025)
-    Application.objects.filter(pk=app.pk).update(status="city_review")
+    ApplicationFactory(enterprise=xihu[2], tier="innovative_sme")
+    ApplicationFactory(enterprise=haishu[0], tier="specialised_sme", status="city_review")
     DemotionProposal.objects.create(enterprise=haishu[0], certification=ningbo_cert, tier="innovative_sme",
                                     year=2025)
     return {"xihu": xihu, "binjiang": binjiang, "haishu": haishu}
@@ -115,21 +114,44 @@ def test_enterprise_members_cannot_open_the_dashboard(client):
     assert response.status_code == 302  # the admin sends non-staff to its login page
 
 
-def test_dashboard_query_count_does_not_grow_with_the_data(client, registry_data, django_assert_max_num_queries):
-    """Session, user, regions, seven aggregates (the overdue count per region too), two short lists and their
-    counts, the header's unread-notification badge, then the plan's targets and their counts (one grouped query
-    per counting), the pool per area and last year's conversion: the same with 7 or 27 rows."""
+def test_dashboard_query_count_does_not_grow_with_the_data(client, registry_data, django_assert_num_queries):
+    """Session, user, the viewer's province and areas, the summary rows (active, cumulative, new, granted, the
+    pipeline) with the month's edge rows, whether the plan is the province's, two short lists and their counts,
+    the targets, the pool per area and last year's conversion, the overdue count, the cities and the header's
+    badge: the same with 7 or 27 rows."""
     admin = UserFactory(username="boss", is_staff=True, is_superuser=True)
     client.force_login(admin)
     url = reverse("insights:dashboard")
     client.get(url)
-    with django_assert_max_num_queries(24):
+    with django_assert_num_queries(27):
         client.get(url)
     for _ in range(20):
         certify(enterprise_in("330203"), "innovative_sme", datetime.date(2025, 12, 20))
-    with django_assert_max_num_queries(25):  # plus looking up the chosen city
+    with django_assert_num_queries(27):
+        client.get(url)
+    with django_assert_num_queries(25):  # a city's counties, no city list to widen it
         response = client.get(url + "?city=330200")
     assert response.status_code == 200
     client.force_login(reviewer("city", "330200"))
-    with django_assert_max_num_queries(26):  # plus the reviewer's permissions and profile
+    with django_assert_num_queries(26):  # plus the reviewer's permissions and profile
         assert client.get(url).status_code == 200
+
+
+def test_a_reviewer_of_another_province_sees_their_own_province_and_no_zhejiang_targets(client, registry_data):
+    """Jiangsu's provincial reviewer: the scope, title and targets are Jiangsu's (empty), nothing of Zhejiang."""
+    jiangsu = reviewer("province", "320000")
+    data = dashboard_data(jiangsu, today=TODAY)
+    assert data["scope"].province.code == "320000" and data["scope"].code == "320000"
+    assert all(r["target"] is None and r["count"] == 0 for r in data["tier_rows"])
+    assert all(r["total"] == 0 for r in data["pipeline_rows"])
+    assert data["year_rows"] == [] and data["expiring_count"] == 0 and data["proposals_count"] == 0
+    assert not any(r["code"].startswith("33") for r in data["area_rows"])
+    client.force_login(jiangsu)
+    body = client.get(reverse("insights:dashboard")).content.decode()
+    assert "Zhejiang" not in body and "浙江" not in body and "Hangzhou" not in body
+    assert "Jiangsu" in body or "江苏" in body
+    # The home province's staff still see Zhejiang's title and targets.
+    admin = UserFactory(username="boss", is_staff=True, is_superuser=True)
+    mine = dashboard_data(admin, today=TODAY)
+    assert mine["scope_name"] in ("Zhejiang Province", "浙江省")
+    assert _row(mine["tier_rows"], "innovative_sme")["target"] == 50000

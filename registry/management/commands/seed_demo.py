@@ -30,7 +30,7 @@ from evaluation.models import canonical_digest
 from evaluation.profiles import build_profiles
 from evaluation.services import Evaluated, store_assessments
 from evaluation.versions import compiled, get_ruleset_version
-from registry import demo, demo_pool, demo_public
+from registry import dashboard_summary, demo, demo_pool, demo_public
 from registry.certifications import add_years, refresh_current_tier
 from registry.demo_panels import seed_panels
 from registry.demo_review import seed_review_demo
@@ -82,6 +82,8 @@ class Command(AuditedCommand):
             self.stdout.write(seed_panels(DEMO_PASSWORD))
         if not options["no_accounts"] and not options["no_assess"]:
             seed_review_demo(year, self.stdout.write, [a[0] for a in ACCOUNTS if a[1] == "reviewer"])
+        # the demo data was written in bulk, around the services: count the dashboard's rows afresh
+        self.stdout.write(f"dashboard summary: {dashboard_summary.rebuild()} rows")
 
     @transaction.atomic
     def seed(self, count: int, seed: int, year: int, counties: list[str]) -> int:
