@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from core.audit import acting_as
 from evaluation.panels import ExpertReview, expert_review
 
-from . import workflow
+from . import followup, workflow
 from .models import (
     Application,
     ApplicationEvent,
@@ -105,7 +105,8 @@ def pick(seed: int, candidates: list[int], size: int) -> list[int]:
 @transaction.atomic
 def draw_experts(application: Application, *, user: Any, size: int | None = None,
                  seed: int | None = None) -> ExpertDraw:
-    """Draw the application's panel (provincial staff, in expert review): seeded, recorded, replayable."""
+    """Draw the application's panel (provincial staff, in expert review): seeded, recorded, replayable; the
+    drawn experts are told once the draw is committed."""
     app = lock(application)
     rule = workflow.check(user, app, Action.DRAW_EXPERTS)
     review = review_of(app)
@@ -132,6 +133,10 @@ def draw_experts(application: Application, *, user: Any, size: int | None = None
             raise ValidationError({"application": _("The panel for this expert review has already been drawn.")})
         for expert_id in chosen:
             ExpertAssignment.objects.create(draw=draw, application=app, expert_id=expert_id)
+    # The drawn experts are told by the follow-up (``expert_notices``): after commit, or by the sweep.
+    Application.objects.filter(pk=app.pk).update(followup_done=False, updated_at=timezone.now())
+    latest = ApplicationEvent.objects.filter(application_id=app.pk).order_by("-pk").values_list("pk", flat=True)[0]
+    followup.schedule(app.pk, latest)
     return draw
 
 
