@@ -21,6 +21,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, Case, F, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -149,10 +150,17 @@ def replay_draw(draw: ExpertDraw) -> list[int]:
 
 def assignments_of(user: Any):  # noqa: ANN201 (a queryset of ExpertAssignment)
     """The assignments of ``user`` as an expert: what their own pages list (nothing else is theirs)."""
-    if not getattr(user, "is_authenticated", False):
-        return ExpertAssignment.objects.none()
-    return (ExpertAssignment.objects.filter(expert__user=user)
-            .select_related("application__enterprise__region", "draw"))
+    return ExpertAssignment.by_expert.restrict(user).select_related("application__enterprise__region", "draw")
+
+
+def with_open(seats: QuerySet) -> QuerySet:
+    """Seats annotated with ``on_current_panel``: the application is in expert review and the seat's draw is
+    the one made since it last entered the stage (the ``stage_event`` rule, in one query for a whole list)."""
+    entered = (ApplicationEvent.objects.filter(application_id=OuterRef("application_id"), to_status=S.EXPERT_REVIEW)
+               .order_by("-created_at", "-id").values("id")[:1])
+    return seats.annotate(stage_entered=Subquery(entered)).annotate(on_current_panel=Case(
+        When(application__status=S.EXPERT_REVIEW, draw__stage_event_id=F("stage_entered"), then=Value(True)),
+        default=Value(False), output_field=BooleanField()))
 
 
 def clean_scores(review: ExpertReview, scores: dict[str, Any]) -> dict[str, int]:
