@@ -70,6 +70,17 @@ class PanelQuerySet(RestrictedQuerySet):
     enterprise_path = "application__enterprise"
 
 
+class OwnSeatQuerySet(PanelQuerySet):
+    """Seats as experts reach them (their pages and the expert API): ``restrict(user)`` is the user's own seats
+    and nothing else, whatever else the user may see as a reviewer or as staff. An expert is never a member or a
+    reviewer of the enterprise they score, so the region restriction would show them nothing; this is theirs."""
+
+    def restrict(self, user: object) -> OwnSeatQuerySet:
+        if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+            return self.none()
+        return self.filter(expert__user=user)
+
+
 class ExpertDraw(AuditedModel):
     """One random draw of a panel: the seed, the eligible candidates in order and the experts chosen.
 
@@ -129,6 +140,7 @@ class ExpertAssignment(AuditedModel):
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
 
     objects = PanelQuerySet.as_manager()
+    by_expert = OwnSeatQuerySet.as_manager()
     audit_fields = ("draw_id", "application_id", "expert_id", "scores", "total", "recommendation", "submitted_at")
 
     class Meta:

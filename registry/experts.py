@@ -21,13 +21,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, Case, F, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import acting_as
 from evaluation.panels import ExpertReview, expert_review
 
-from . import workflow
+from . import followup, workflow
 from .models import (
     Application,
     ApplicationEvent,
@@ -105,7 +106,8 @@ def pick(seed: int, candidates: list[int], size: int) -> list[int]:
 @transaction.atomic
 def draw_experts(application: Application, *, user: Any, size: int | None = None,
                  seed: int | None = None) -> ExpertDraw:
-    """Draw the application's panel (provincial staff, in expert review): seeded, recorded, replayable."""
+    """Draw the application's panel (provincial staff, in expert review): seeded, recorded, replayable; the
+    drawn experts are told once the draw is committed."""
     app = lock(application)
     rule = workflow.check(user, app, Action.DRAW_EXPERTS)
     review = review_of(app)
@@ -132,6 +134,10 @@ def draw_experts(application: Application, *, user: Any, size: int | None = None
             raise ValidationError({"application": _("The panel for this expert review has already been drawn.")})
         for expert_id in chosen:
             ExpertAssignment.objects.create(draw=draw, application=app, expert_id=expert_id)
+    # The drawn experts are told by the follow-up (``expert_notices``): after commit, or by the sweep.
+    Application.objects.filter(pk=app.pk).update(followup_done=False, updated_at=timezone.now())
+    latest = ApplicationEvent.objects.filter(application_id=app.pk).order_by("-pk").values_list("pk", flat=True)[0]
+    followup.schedule(app.pk, latest)
     return draw
 
 
@@ -144,10 +150,17 @@ def replay_draw(draw: ExpertDraw) -> list[int]:
 
 def assignments_of(user: Any):  # noqa: ANN201 (a queryset of ExpertAssignment)
     """The assignments of ``user`` as an expert: what their own pages list (nothing else is theirs)."""
-    if not getattr(user, "is_authenticated", False):
-        return ExpertAssignment.objects.none()
-    return (ExpertAssignment.objects.filter(expert__user=user)
-            .select_related("application__enterprise__region", "draw"))
+    return ExpertAssignment.by_expert.restrict(user).select_related("application__enterprise__region", "draw")
+
+
+def with_open(seats: QuerySet) -> QuerySet:
+    """Seats annotated with ``on_current_panel``: the application is in expert review and the seat's draw is
+    the one made since it last entered the stage (the ``stage_event`` rule, in one query for a whole list)."""
+    entered = (ApplicationEvent.objects.filter(application_id=OuterRef("application_id"), to_status=S.EXPERT_REVIEW)
+               .order_by("-created_at", "-id").values("id")[:1])
+    return seats.annotate(stage_entered=Subquery(entered)).annotate(on_current_panel=Case(
+        When(application__status=S.EXPERT_REVIEW, draw__stage_event_id=F("stage_entered"), then=Value(True)),
+        default=Value(False), output_field=BooleanField()))
 
 
 def clean_scores(review: ExpertReview, scores: dict[str, Any]) -> dict[str, int]:

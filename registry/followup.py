@@ -16,6 +16,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from .expert_notices import notify_drawn_experts
 from .models import Application, ApplicationEvent
 from .notifications import notify_event
 from .reviewer_notices import notify_reviewers
@@ -47,13 +48,14 @@ def queue(application_id: int, event_id: int | None = None) -> bool:
 @shared_task(name="registry.run_followup", ignore_result=True)
 def run_followup(application_id: int, event_id: int | None = None) -> int:
     """Send the notifications of one step (``event_id``), or of every step when the sweep asks, each at most
-    once: the reviewers who may act now, then the enterprise's users; the follow-up is marked done once the
-    latest step's went out. Returns the mails sent."""
+    once: the experts drawn for its current panel, the reviewers who may act now, then the enterprise's users;
+    the follow-up is marked done once the latest step's went out. Returns the mails sent."""
+    told = notify_drawn_experts(application_id)
     events = ApplicationEvent.objects.filter(application_id=application_id)
     if event_id is not None:
         events = events.filter(pk=event_id)
     ids = list(events.order_by("pk").values_list("pk", flat=True))
-    return sum(notify_reviewers(pk) + notify_event(pk) for pk in ids)
+    return told + sum(notify_reviewers(pk) + notify_event(pk) for pk in ids)
 
 
 @shared_task(name="registry.sweep_followups", ignore_result=True)

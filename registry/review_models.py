@@ -54,7 +54,8 @@ class ReviewRound(AuditedModel):
 
 
 class ReviewerPreference(models.Model):
-    """A reviewer's choice about e-mail: the in-admin notifications are always kept."""
+    """A reviewer's (or expert's) choice about e-mail: the notices in the admin or on the experts' page are always
+    kept."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="review_preference", verbose_name=_("user"))

@@ -74,7 +74,9 @@ def set_email_preference(user: Any, email: bool) -> ReviewerPreference:
     return pref
 
 
-def _mail(note: Notification, user: Any) -> bool:
+def mail_once(note: Notification, user: Any) -> bool:
+    """E-mail one notice to its user unless they opted out; claimed first, so never twice (a failure releases
+    the claim for a retry). True when sent."""
     if not user.email or not wants_email(user):
         return False
     claimed = Notification.objects.filter(pk=note.pk, sent_at__isnull=True).update(sent_at=timezone.now())
@@ -115,7 +117,7 @@ def notify_reviewers(event_id: int) -> int:
                       "subject": subject[:200], "body": body},
         )
         if note.sent_at is None:
-            sent += _mail(note, user)
+            sent += mail_once(note, user)
     return sent
 
 

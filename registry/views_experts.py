@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from . import experts
-from .models import ApplicationStatus, Recommendation
+from . import expert_notices, experts, reviewer_notices
+from .models import ApplicationStatus, Notification, Recommendation
 
 LOGIN = "portal:login"
 
@@ -21,7 +23,29 @@ LOGIN = "portal:login"
 @login_required(login_url=LOGIN)
 def assignment_list(request: HttpRequest) -> HttpResponse:
     seats = list(experts.assignments_of(request.user).order_by("submitted_at", "-pk"))
-    return render(request, "registry/experts/list.html", {"seats": seats})
+    return render(request, "registry/experts/list.html", {
+        "seats": seats, "notices": expert_notices.notices_of(request.user),
+        "email_notifications": reviewer_notices.wants_email(request.user)})
+
+
+@login_required(login_url=LOGIN)
+def notice_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open one of the expert's own notices: marked read, then their assignment."""
+    note = get_object_or_404(Notification, pk=pk, user=request.user, kind=expert_notices.DRAWN_KIND)
+    expert_notices.mark_read(note, request.user)
+    seat = expert_notices.assignment_of(note)
+    if seat is not None and experts.assignments_of(request.user).filter(pk=seat).exists():
+        return redirect("experts:detail", pk=seat)
+    return redirect("experts:list")
+
+
+@login_required(login_url=LOGIN)
+@require_POST
+def preferences(request: HttpRequest) -> HttpResponse:
+    """Turn the e-mails about new assignments on or off (the notices on this page are always kept)."""
+    reviewer_notices.set_email_preference(request.user, request.POST.get("email_notifications") == "on")
+    messages.success(request, _("Your e-mail preference is saved."))
+    return redirect("experts:list")
 
 
 def _seat(request: HttpRequest, pk: int) -> Any:

@@ -340,3 +340,115 @@ def test_provincial_staff_add_an_expert_with_a_declared_tie_in_the_admin(client,
     with pytest.raises(PermissionDenied):
         experts.save_expert(user=county, expert_user=get_user_model().objects.get(username="new-expert"),
                             fields="x", home_region=profile.home_region, expert=profile)
+
+
+# --- experts are told when drawn -----------------------------------------------------------------------------
+
+def _drawn_pool(county, city, province):
+    """Five experts in the pool (one opted out of e-mail), one from the enterprise's county (never drawn)."""
+    from registry.reviewer_notices import set_email_preference
+
+    pool = [expert(f"pool-{i}", home_region="330203") for i in range(5)]
+    set_email_preference(pool[1].user, False)
+    local = expert("local", home_region="330106")
+    return pool, local, in_expert_review(county, city, province)
+
+
+def _drawn_notes():
+    from registry.models import Notification
+
+    return Notification.objects.filter(kind="expert_drawn")
+
+
+def test_exactly_the_drawn_experts_are_told_once_each(client, county, city, province,
+                                                      django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from registry import followup
+
+    pool, local, app = _drawn_pool(county, city, province)
+    quiet = pool[1].pk
+    seed = next(s for s in range(1000) if quiet in experts.pick(s, experts.eligible_experts(app)[0], 3))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        draw = experts.draw_experts(app, user=province, seed=seed)
+    drawn = {seat.expert.user.username for seat in draw.assignments.select_related("expert__user")}
+    assert len(drawn) == 3 and "local" not in drawn
+    assert sorted(n.user.username for n in _drawn_notes()) == sorted(drawn)
+    mailed = sorted(m.to[0] for m in mail.outbox if "/experts/assignments/" in m.body)
+    emails = {p.user.username: p.user.email for p in pool}
+    assert mailed == sorted(emails[u] for u in drawn if u != "pool-1")  # the one who opted out: the notice only
+    assert all(f"#{app.pk}" in m.subject for m in mail.outbox)
+
+    # The follow-up again (a retry, the sweep) tells nobody twice.
+    followup.run_followup(app.pk)
+    assert followup.sweep_followups(older_than_seconds=0) == 0
+    assert _drawn_notes().count() == 3
+    assert sorted(m.to[0] for m in mail.outbox if "/experts/assignments/" in m.body) == mailed
+
+    # The expert sees the notice on their page; opening it marks it read and leads to the assignment.
+    seat = draw.assignments.select_related("expert__user").order_by("pk").first()
+    client.force_login(seat.expert.user)
+    page = client.get(reverse("experts:list")).content.decode()
+    note = _drawn_notes().get(user=seat.expert.user)
+    assert note.subject in page and 'class="notice-link unread"' in page
+    opened = client.get(reverse("experts:notice", args=[note.pk]))
+    assert opened.status_code == 302 and opened.url == reverse("experts:detail", args=[seat.pk])
+    note.refresh_from_db()
+    assert note.read_at is not None
+    # Someone else's notice is not found.
+    client.force_login(local.user)
+    assert client.get(reverse("experts:notice", args=[note.pk])).status_code == 404
+    assert note.subject not in client.get(reverse("experts:list")).content.decode()
+
+
+def test_an_expert_turns_the_e_mails_off_on_their_page(client, county, city, province,
+                                                       django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    pool = [expert(f"pool-{i}", home_region="330203") for i in range(3)]
+    app = in_expert_review(county, city, province)
+    client.force_login(pool[0].user)
+    assert 'id="email_notifications" checked' in client.get(reverse("experts:list")).content.decode()
+    assert client.post(reverse("experts:preferences"), {}).status_code == 302
+    assert 'id="email_notifications" checked' not in client.get(reverse("experts:list")).content.decode()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        experts.draw_experts(app, user=province, seed=1)
+    assert _drawn_notes().count() == 3
+    assert sorted(m.to[0] for m in mail.outbox if "/experts/assignments/" in m.body) == sorted(
+        [pool[1].user.email, pool[2].user.email])
+
+
+def test_with_the_broker_down_no_expert_is_told_until_the_sweep(county, city, province, monkeypatch,
+                                                               django_capture_on_commit_callbacks):
+    from django.core import mail
+    from kombu.exceptions import OperationalError
+
+    from registry import followup
+    from registry.models import Application
+
+    _pool, _local, app = _drawn_pool(county, city, province)
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    mail.outbox.clear()
+    with monkeypatch.context() as patched:
+        patched.setattr(followup.run_followup, "apply_async", broker_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            draw = experts.draw_experts(app, user=province, seed=3)
+        assert draw.pk and not _drawn_notes().exists() and mail.outbox == []
+        assert Application.objects.get(pk=app.pk).followup_done is False
+        assert followup.sweep_followups(older_than_seconds=0) == 0  # still down: nothing queued, nothing lost
+        assert not _drawn_notes().exists()
+    # The broker is back: the sweep tells every drawn expert, once.
+    assert followup.sweep_followups(older_than_seconds=0) == 1
+    drawn = sorted(seat.expert.user.username for seat in draw.assignments.select_related("expert__user"))
+    assert sorted(n.user.username for n in _drawn_notes()) == drawn
+    assert Application.objects.get(pk=app.pk).followup_done is True
+    assert followup.sweep_followups(older_than_seconds=0) == 0
+    followup.run_followup(app.pk)
+    assert _drawn_notes().count() == 3
+    assert len([m for m in mail.outbox if "/experts/assignments/" in m.body]) == len(
+        [d for d in drawn if d != "pool-1"])

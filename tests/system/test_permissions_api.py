@@ -127,6 +127,19 @@ def _upload(world: World, role: str) -> dict[str, Any]:
     return {"claim": "financial_report", "file": pdf}
 
 
+def _seat_of_a(world: World) -> dict[str, Any]:
+    """A's little-giant application in expert review, its panel drawn (none of the world's roles sits on it)."""
+    from .world import drawn_panel_of_a
+
+    app, seat = drawn_panel_of_a(world)
+    world.objects["seat_a"] = seat
+    return {"id": seat.pk, "evidence_id": app.evidence.get().pk}
+
+
+def _scores(world: World, role: str) -> dict[str, Any]:
+    return {"scores": {"refinement": 20, "chain_support": 20, "product_field": 20}, "recommendation": "recommend"}
+
+
 # Reviewers who act at A's application's current stage (county review), and superusers who act at any stage.
 COUNTY_STAGE = frozenset({"county_in", "superuser"})
 PROVINCIAL = frozenset({"province_in", "superuser"})
@@ -183,6 +196,13 @@ API_RULES: dict[str, Rule] = {
         body=lambda w, role: {"cause": "data_fraud", "reason": "figures were invented"},
     ),
     "GET /api/tiers/": Rule(EVERYONE),
+    # The expert API: the caller's own seats only. No role of the world sits on A's panel, so every list is
+    # empty and every seat a 404, staff and A's own reviewers included (test_permissions_experts: the experts).
+    "GET /api/expert/assignments/": Rule(AUTHENTICATED, sees_a=frozenset(), setup=_seat_of_a,
+                                         marker=lambda w: w.objects["seat_a"].pk),
+    "GET /api/expert/assignments/{id}/": Rule(frozenset(), setup=_seat_of_a),
+    "POST /api/expert/assignments/{id}/scores/": Rule(frozenset(), setup=_seat_of_a, body=_scores),
+    "GET /api/expert/assignments/{id}/evidence/{evidence_id}/": Rule(frozenset(), setup=_seat_of_a),
 }
 
 

@@ -166,3 +166,42 @@ def test_the_experts_pages(role: str) -> None:
         assert detail.status_code == 404 and score.status_code == 404 and seat.submitted_at is None
         _no_leak(listing, world)
         _no_leak(detail, world)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_the_expert_api(role: str, settings: Any) -> None:
+    """Only the expert on A's panel lists, opens, downloads from and scores their seat; everyone else gets an
+    empty list and a 404 (anonymous a 401), and nothing of A."""
+    from rest_framework.test import APIClient
+
+    from tests.factories import api_token
+
+    from .world import drawn_panel_of_a
+
+    world = build_world()
+    _add_experts(world)
+    app, seat = drawn_panel_of_a(world, on_panel=world.users["expert_on_panel"].expert_profile,
+                                 off_panel=world.users["expert_off_panel"].expert_profile)
+    client = APIClient()
+    if role != "anonymous":
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(world.users[role])}")
+    base = f"/api/expert/assignments/{seat.pk}/"
+    listing = client.get("/api/expert/assignments/")
+    detail = client.get(base)
+    download = client.get(f"{base}evidence/{app.evidence.get().pk}/")
+    score = client.post(f"{base}scores/", {"scores": {"refinement": 20, "chain_support": 20, "product_field": 20},
+                                           "recommendation": "recommend"}, format="json")
+    seat.refresh_from_db()
+    if role == "anonymous":
+        assert {r.status_code for r in (listing, detail, download, score)} == {401}
+    elif role == "expert_on_panel":
+        assert [row["id"] for row in listing.json()["results"]] == [seat.pk]
+        assert detail.status_code == 200 and detail.json()["application"]["id"] == app.pk
+        assert download.status_code == 200 and score.status_code == 200 and seat.total == 60
+    else:
+        assert listing.status_code == 200 and listing.json()["results"] == []
+        assert {r.status_code for r in (detail, download, score)} == {404}, role
+        assert seat.submitted_at is None
+        for response in (listing, detail, score):
+            _no_leak(response, world)

@@ -54,17 +54,55 @@ def _certifications(n: int, owner: Any) -> None:
                                      expires_on=today + datetime.timedelta(days=1000))
 
 
+def _seats(n: int, expert_user: Any) -> None:
+    """``n`` applications in expert review, each with a drawn panel on which ``expert_user`` sits."""
+    from evaluation.versions import get_ruleset_version
+    from registry.models import Application, ApplicationEvent, ExpertAssignment, ExpertDraw, ExpertProfile
+
+    version = get_ruleset_version()
+    region = Region.objects.get(code="330106")
+    profile, _ = ExpertProfile.objects.get_or_create(user=expert_user, defaults={
+        "fields": "machine tools", "home_region": Region.objects.get(code="330203")})
+    for _ in range(n):
+        app = Application.objects.create(enterprise=EnterpriseFactory(region=region), tier="little_giant",
+                                         year=2025, status="expert_review", created_by=expert_user, ruleset=version)
+        entered = ApplicationEvent.objects.create(application=app, actor_label="p", actor_role="province",
+                                                  action="approve", from_status="provincial_review",
+                                                  to_status="expert_review")
+        draw = ExpertDraw.objects.create(application=app, stage_event=entered, seed=1, size=1,
+                                         candidates=[profile.pk], chosen=[profile.pk])
+        ExpertAssignment.objects.create(draw=draw, application=app, expert=profile)
+
+
 ROW_MAKERS: dict[str, Callable[[int, Any], None]] = {
     "/api/enterprises/": _enterprises,
     "/api/applications/": _applications,
     "/api/certifications/": _certifications,
 }
 UNPAGINATED = {"/api/tiers/"}  # a fixed list of five rungs, built without queries
+# Lists of the caller's own rows (nobody else sees them, whatever their role): the viewer is their owner.
+OWN_ROW_MAKERS: dict[str, Callable[[int, Any], None]] = {
+    "/api/expert/assignments/": _seats,
+}
 
 
 def test_every_list_has_a_row_maker() -> None:
     lists = {op.split(" ", 1)[1] for op in schema_operations() if op.startswith("GET ") and "{" not in op}
-    assert lists - UNPAGINATED == set(ROW_MAKERS), "add a row maker for each new list endpoint"
+    assert lists - UNPAGINATED == set(ROW_MAKERS) | set(OWN_ROW_MAKERS), "add a row maker for each new list"
+
+
+@pytest.mark.parametrize("url", sorted(OWN_ROW_MAKERS))
+def test_own_list_query_count_does_not_grow_with_rows(api_client: Any, url: str) -> None:
+    owner = UserFactory(username="expert-of-many")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(owner)}")
+    OWN_ROW_MAKERS[url](5, owner)
+    api_client.get(url)
+    small, small_count = _queries(api_client, url)
+    OWN_ROW_MAKERS[url](45, owner)
+    large, large_count = _queries(api_client, url)
+    assert (small_count, large_count) == (5, 50)
+    assert large == small, f"{url}: {small} queries for 5 rows, {large} for 50"
+    assert small <= 6, f"{url}: {small} queries"
 
 
 def _queries(client: Any, url: str) -> tuple[int, int]:

@@ -160,3 +160,32 @@ def authenticate(client: Any, world: World, role: str) -> Any:
     if role != "anonymous":
         client.credentials(HTTP_AUTHORIZATION=f"Token {world.tokens[role]}")
     return client
+
+
+def drawn_panel_of_a(world: World, on_panel: Any = None, off_panel: Any = None) -> tuple[Any, Any]:
+    """A's little-giant application (with one evidence file) in expert review with its panel drawn; returns the
+    application and a seat on the panel. ``on_panel`` (an expert profile) sits on it, ``off_panel`` does not."""
+    import datetime
+
+    from django.utils import timezone
+
+    from registry import experts
+    from tests.factories import certify, expert
+
+    certify(world.enterprise_a, "specialised_sme", timezone.localdate() - datetime.timedelta(days=50))
+    owner = world.users["member_a"]
+    app = applications.create_application(enterprise=world.enterprise_a, tier="little_giant", year=FIGURES_YEAR,
+                                          user=owner)
+    evidence_of_a(world, app)
+    app = applications.submit_application(app, user=owner)
+    for role in ("county_in", "city_in", "province_in"):
+        app = applications.decide(app, user=world.users[role], action="approve", reason="checked")
+    for i in range(3):
+        expert(f"panel-pool-{i}", home_region="330203")
+    candidates, _excluded = experts.eligible_experts(app)
+    seed = next(s for s in range(10_000)
+                if (on_panel is None or on_panel.pk in experts.pick(s, candidates, 3))
+                and (off_panel is None or off_panel.pk not in experts.pick(s, candidates, 3)))
+    draw = experts.draw_experts(app, user=world.users["province_in"], seed=seed)
+    seat = draw.assignments.get(expert=on_panel) if on_panel is not None else draw.assignments.order_by("pk")[0]
+    return app, seat

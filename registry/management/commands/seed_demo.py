@@ -32,9 +32,9 @@ from evaluation.services import Evaluated, store_assessments
 from evaluation.versions import compiled, get_ruleset_version
 from registry import dashboard_summary, demo, demo_pool, demo_public
 from registry.certifications import add_years, refresh_current_tier
-from registry.demo_panels import seed_panels
+from registry.demo_panels import EXPERTS, seed_panels
 from registry.demo_review import seed_review_demo
-from registry.models import Certification
+from registry.models import Certification, ExpertProfile
 
 DEMO_PASSWORD = "Tier-Demo-2025"
 ACCOUNTS = [
@@ -46,7 +46,9 @@ ACCOUNTS = [
     ("ningbo", "reviewer", "city", "330200"),
     ("xihu", "reviewer", "county", "330106"),
     ("enterprise", "member", None, None),
+    ("consultant", "consultant", None, None),
 ]
+CONSULTANT_ENTERPRISES = 2  # a service agency acting for several enterprises: the portal shows the switcher
 
 
 class Command(AuditedCommand):
@@ -84,6 +86,8 @@ class Command(AuditedCommand):
             seed_review_demo(year, self.stdout.write, [a[0] for a in ACCOUNTS if a[1] == "reviewer"])
         # the demo data was written in bulk, around the services: count the dashboard's rows afresh
         self.stdout.write(f"dashboard summary: {dashboard_summary.rebuild()} rows")
+        if not options["no_accounts"]:
+            self.stdout.write(self.account_list())
 
     @transaction.atomic
     def seed(self, count: int, seed: int, year: int, counties: list[str]) -> int:
@@ -155,8 +159,8 @@ class Command(AuditedCommand):
         Enterprise.objects.filter(pk__in=ids).update(needs_rescore=False)
 
     def accounts(self) -> None:
+        """Create (or reset the password of) one account per role; running it again changes nothing else."""
         User = get_user_model()
-        lines = []
         for username, role, level, region in ACCOUNTS:
             user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
             user.set_password(DEMO_PASSWORD)
@@ -169,10 +173,65 @@ class Command(AuditedCommand):
                 ReviewerProfile.objects.update_or_create(user=user, defaults={"level": level, "region_id": region})
                 user.groups.add(Group.objects.get(name=LEVEL_GROUPS[level]))
             if role == "member":
-                enterprise = Enterprise.objects.filter(region_id="330106").order_by("pk").first()
+                # Xihu's first (the demo county reviewer's county), else the registry's first.
+                enterprise = (Enterprise.objects.filter(region_id="330106").order_by("pk").first()
+                              or Enterprise.objects.order_by("pk").first())
                 if enterprise is not None:
                     Membership.objects.get_or_create(user=user, enterprise=enterprise, defaults={"role": "owner"})
-                    role = f"member of {enterprise.name}"
-            lines.append(f"  {username:<12} {DEMO_PASSWORD}   {role}{f' ({level}, {region})' if level else ''}")
-        self.stdout.write("demo accounts (username, password, role):\n" + "\n".join(lines))
+            if role == "consultant":
+                self.consultant_memberships(user)
 
+    def consultant_memberships(self, user: Any) -> None:
+        """The consultant acts for two demo enterprises in Hangzhou (others when Hangzhou has too few), never the
+        demo enterprise account's own; memberships it already has are kept."""
+        have = Membership.objects.filter(user=user).count()
+        if have >= CONSULTANT_ENTERPRISES:
+            return
+        own = Membership.objects.filter(user__username="enterprise").values("enterprise_id")
+        pool = Enterprise.objects.exclude(pk__in=own).exclude(memberships__user=user)
+        chosen = list(pool.filter(region__city_code="330100").order_by("pk")[:CONSULTANT_ENTERPRISES - have])
+        if len(chosen) < CONSULTANT_ENTERPRISES - have:
+            chosen += list(pool.exclude(pk__in=[e.pk for e in chosen]).order_by("pk")
+                           [:CONSULTANT_ENTERPRISES - have - len(chosen)])
+        for enterprise in chosen:
+            Membership.objects.get_or_create(user=user, enterprise=enterprise, defaults={"role": "member"})
+
+    def account_list(self) -> str:
+        """Every demo account with its password and role: staff, reviewers per level, experts, the consultant
+        and the enterprise account."""
+        User = get_user_model()
+        users = {u.username: u for u in User.objects.filter(
+            username__in=[a[0] for a in ACCOUNTS] + [e[0] for e in EXPERTS]).select_related(
+            "reviewer__region")}
+        lines = []
+
+        def line(username: str, role: str) -> None:
+            lines.append(f"  {username:<12} {DEMO_PASSWORD}   {role}")
+
+        for username, role, _level, _region in ACCOUNTS:
+            user = users.get(username)
+            if user is None or role not in ("superuser", "staff"):
+                continue
+            line(username, "superuser" if role == "superuser" else "registry staff")
+        for level in ("province", "city", "county"):
+            for username, role, lvl, region in ACCOUNTS:
+                if role == "reviewer" and lvl == level and username in users:
+                    name = users[username].reviewer.region.name
+                    line(username, f"reviewer ({level}, {region}) {name}")
+        for username, _region, _fields in EXPERTS:
+            profile = ExpertProfile.objects.filter(user=users[username]).select_related("home_region").first() \
+                if username in users else None
+            if profile is not None:
+                line(username, f"expert ({profile.fields}; home {profile.home_region_id} "
+                               f"{profile.home_region.name}) at /experts/")
+        for username, role, _level, _region in ACCOUNTS:
+            if username not in users or role not in ("consultant", "member"):
+                continue
+            names = list(Membership.objects.filter(user=users[username]).order_by("created_at", "id")
+                         .values_list("enterprise__name", flat=True))
+            if role == "consultant":
+                line(username, f"consultant (service agency) for {len(names)} enterprises: {', '.join(names)}"
+                               " (switch between them in the portal header)")
+            else:
+                line(username, f"enterprise member of {names[0]}" if names else "enterprise member (no enterprise)")
+        return "demo accounts (username, password, role):\n" + "\n".join(lines)
