@@ -25,9 +25,19 @@ from django.utils.translation import gettext as _
 from psycopg.types.string import TextLoader
 
 from core.lookups import AnyOf
-from enterprises.models import DECLARATION_GROUPS, DECLARATION_SCALARS, Declaration, Enterprise, FinancialYear
+from enterprises.models import (
+    CONFIRMABLE,
+    DECLARATION_GROUPS,
+    DECLARATION_SCALARS,
+    Declaration,
+    Enterprise,
+    FinancialYear,
+)
 
 from . import engine
+
+# The stored declaration judges exactly the items the engine waits on.
+assert tuple(CONFIRMABLE) == engine.CONFIRMABLE_FIELDS
 
 
 class ProfileUnavailable(ValueError):
