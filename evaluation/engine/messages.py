@@ -80,9 +80,7 @@ TEMPLATES: dict[str, str] = {
     "confirm.pending.value": N_("{by} has not yet confirmed the declared {label} of {value} ({op}{limit})"),
     "confirm.refused.bool": N_("{by} did not confirm the enterprise's declaration of {label}"),
     "confirm.refused.value": N_("{by} did not confirm the declared {label} of {value}"),
-    "declared.missing": N_(
-        "{field} is not declared: the enterprise declares whether it has {label}, then {by} confirms it"
-    ),
+    "declared.missing": N_("not declared: {label} (the enterprise declares it, then {by} confirms it)"),
     # Eligibility.
     "held.excluded": N_("already holds {tiers}, which excludes this tier"),
     "tier_met.none": N_("is not {tiers} (neither held nor met in this evaluation)"),

@@ -57,7 +57,7 @@ def test_an_undeclared_leading_share_is_unmet_naming_the_field():
     declared item waits for the reviewers."""
     result = specialised(judged(with_changes(star(), {LEADING: None})))
     assert result.status == "failed"
-    assert result.unmet[0]["message"].startswith("market.niche_share_leading is not declared")
+    assert result.unmet[0]["message"].startswith("not declared: a relatively high niche market share")
     assert result.unmet[0].text("zh-hans") == (
         "企业未申报“主导产品细分市场占有率较为靠前”；由企业申报后经市/县经信部门确认")
 

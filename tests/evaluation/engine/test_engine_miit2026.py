@@ -49,7 +49,7 @@ def test_example_a_fails_specialised_sme_under_2026_until_it_declares_a_leading_
     assert tiers["innovative_sme"].passed
     assert tiers["specialised_sme"].status == "failed"
     assert unmet_codes(tiers["specialised_sme"]) == ["niche_share_leading", "platform_score"]
-    assert tiers["specialised_sme"].unmet[0]["message"].startswith("market.niche_share_leading is not declared")
+    assert tiers["specialised_sme"].unmet[0]["message"].startswith("not declared: a relatively high niche market share")
     declared = evaluate(with_changes(example("A")["profile"], {"market.niche_share_leading": True}), "miit-2026")
     assert declared.tiers["specialised_sme"].status == "pending"
 
