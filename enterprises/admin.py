@@ -4,26 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_base import ReadOnlyAdmin, RegionScopedAdmin
+from core.admin_base import ReadOnlyAdmin, RegionReadOnlyAdmin, RegionScopedAdmin
 from core.audit import AuditEntry, acting_as
 from core.exports import ExportMixin
 from core.pagination import EstimatedCountPaginator
 from core.roles import LEVEL_GROUPS, region_q, reviewer_of, sees_everything
 
-from . import change_requests, locks, services
+from . import change_requests, confirmations, locks, services
 from .admin_filters import CityFilter, CountyFilter
 from .exports import enterprise_figure_rows
-from .models import ChangeRequest, Declaration, Enterprise, FinancialYear, Membership, Region, ReviewerProfile
+from .models import (
+    CONFIRMABLE,
+    ChangeRequest,
+    Confirmation,
+    Declaration,
+    Enterprise,
+    FinancialYear,
+    Membership,
+    Region,
+    ReviewerProfile,
+)
 
 
 class EnterpriseAdminForm(ModelForm):
@@ -78,6 +89,7 @@ class DeclarationInline(admin.StackedInline):
     extra = 0
     ordering = ["-year"]
     classes = ["collapse"]
+    readonly_fields = ["confirmations"]  # judged on the "declared items" screen (``confirmations.judge``)
 
 
 class MembershipInline(admin.TabularInline):
@@ -96,14 +108,14 @@ class EnterpriseAdmin(ExportMixin, RegionScopedAdmin):
     search_fields = ["name", "=uscc"]
     show_full_result_count = False
     readonly_fields = ["size_class", "current_tier", "banned_until", "created_at", "updated_at", "audit_trail",
-                       "printable_assessment"]
+                       "printable_assessment", "declared_items"]
     raw_id_fields = ["region"]
     inlines = [MembershipInline, FinancialYearInline, DeclarationInline]
     fieldsets = [
         (None, {"fields": ["uscc", "name", "region", "sector", "established_year", "established_on"]}),
         (_("Contact"), {"fields": ["address", "contact_name", "contact_phone", "contact_email"]}),
         (_("Derived"), {"fields": ["size_class", "current_tier", "banned_until", "created_at", "updated_at",
-                                   "printable_assessment"]}),
+                                   "printable_assessment", "declared_items"]}),
         (_("Audit trail"), {"fields": ["audit_trail"], "classes": ["collapse"]}),
     ]
 
@@ -116,6 +128,58 @@ class EnterpriseAdmin(ExportMixin, RegionScopedAdmin):
             return "-"
         return format_html('<a href="{}" target="_blank">{}</a>', reverse("insights:assessment_print", args=[obj.pk]),
                            _("Printable assessment"))
+
+    @admin.display(description=_("declared items to confirm"))
+    def declared_items(self, obj: Enterprise) -> str:
+        if obj.pk is None:
+            return "-"
+        return format_html('<a href="{}">{}</a>', reverse("admin:enterprises_enterprise_declared_items",
+                                                          args=[obj.pk]), _("Confirm or refuse the declared items"))
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view(self.declared_items_view)
+        return [path("<path:object_id>/declared-items/", view, name="enterprises_enterprise_declared_items"),
+                *super().get_urls()]
+
+    def declared_items_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The items the enterprise declared that only a reviewer can judge, year by year, each with its verdict
+        and the judgements made; a reviewer of the enterprise's region confirms or refuses them here."""
+        enterprise = self.get_object(request, object_id)  # region-restricted: another region's is not found
+        if enterprise is None or not self.has_view_permission(request, enterprise):
+            raise Http404
+        if request.method == "POST":
+            declaration = Declaration.objects.filter(enterprise=enterprise, year=request.POST.get("year")).first()
+            verdict = request.POST.get("verdict")
+            if declaration is None or verdict not in ("confirm", "refuse"):
+                self.message_user(request, _("Choose a declared item and a verdict."), messages.ERROR)
+            else:
+                try:
+                    confirmations.judge(declaration, request.POST.get("field", ""), user=request.user,
+                                        confirmed=verdict == "confirm", reason=request.POST.get("reason", ""))
+                except PermissionDenied as exc:
+                    self.message_user(request, str(exc), messages.ERROR)
+                except ValidationError as exc:
+                    self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                else:
+                    self.message_user(request, _("Judgement recorded; the enterprise will be re-scored."),
+                                      messages.SUCCESS)
+            return HttpResponseRedirect(request.get_full_path())
+        declarations = list(Declaration.objects.filter(enterprise=enterprise).order_by("-year"))
+        judgements = {}
+        for row in (Confirmation.objects.filter(declaration__in=declarations).select_related("judged_by")
+                    .order_by("-judged_at", "-id")):
+            judgements.setdefault(row.declaration_id, []).append(row)
+        years = [{
+            "year": d.year,
+            "items": [{"field": path, "label": Declaration._meta.get_field(CONFIRMABLE[path]).verbose_name,
+                       "value": value, "verdict": verdict}
+                      for path, value, verdict in confirmations.pending_items(d)],
+            "judgements": judgements.get(d.pk, [])[:20],
+        } for d in declarations]
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": enterprise,
+                   "title": _("Declared items of %(name)s") % {"name": enterprise.name}, "years": years,
+                   "may_judge": confirmations.may_judge(request.user, enterprise)}
+        return TemplateResponse(request, "admin/enterprises/enterprise/declared_items.html", context)
 
     @admin.display(description=_("changes"))
     def audit_trail(self, obj: Enterprise) -> str:
@@ -246,3 +310,14 @@ class ChangeRequestAdmin(RegionScopedAdmin):
     @admin.action(description=_("Reject the selected change requests"), permissions=["change"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._decide(request, queryset, False, str(_("Rejected in the admin")))
+
+
+@admin.register(Confirmation)
+class ConfirmationAdmin(RegionReadOnlyAdmin):
+    """Reviewers' judgements of declared items (made on an enterprise's "declared items" screen), kept as history."""
+
+    enterprise_path = "declaration__enterprise"
+    list_display = ["judged_at", "declaration", "field", "declared_value", "confirmed", "judged_by", "reason"]
+    list_select_related = ["declaration", "judged_by"]
+    list_filter = ["field", "confirmed"]
+    search_fields = ["declaration__enterprise__name", "=declaration__enterprise__uscc"]

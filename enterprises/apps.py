@@ -11,7 +11,7 @@ class EnterprisesConfig(AppConfig):
     role_permissions = {
         "reviewers": ["enterprises.view_enterprise", "enterprises.view_financialyear",
                       "enterprises.view_declaration", "enterprises.view_region", "enterprises.view_changerequest",
-                      "enterprises.change_changerequest"],
+                      "enterprises.change_changerequest", "enterprises.view_confirmation"],
         "provincial_reviewers": ["enterprises.change_declaration"],
         "registry_staff": [
             "enterprises.view_enterprise", "enterprises.view_financialyear", "enterprises.view_declaration",
@@ -20,6 +20,7 @@ class EnterprisesConfig(AppConfig):
             "enterprises.change_declaration", "enterprises.add_reviewerprofile",
             "enterprises.change_reviewerprofile", "enterprises.view_reviewerprofile",
             "enterprises.delete_reviewerprofile", "enterprises.view_membership", "enterprises.view_changerequest",
+            "enterprises.view_confirmation",
         ],
     }
 

@@ -74,8 +74,9 @@ FORBIDDEN_COLUMNS: dict[str, tuple[str, ...]] = {
     "size_class": ("企业规模",),
     "needs_rescore": (),
     "banned_until": (),
+    "confirmations": ("确认", "评审确认"),
 }
-DECLARATION_SKIP = {"id", "enterprise", "year", "updated_at"}
+DECLARATION_SKIP = {"id", "enterprise", "year", "updated_at", "confirmations"}
 BOOL_TRUE = {"1", "true", "yes", "y", "是", "有", "√", "t"}
 BOOL_FALSE = {"0", "false", "no", "n", "否", "无", "×", "f", ""}
 MAX_PREVIEW = 50
@@ -581,6 +582,8 @@ class FiguresImporter:
                     fail(key, message)
         if len(errors) > errors_before:
             return
+        if stored is not None and model is Declaration:
+            obj.drop_stale_confirmations(before)
         self._clean(obj, ["enterprise"], fail)
         what = "financials" if model is FinancialYear else "declaration"
         if stored is None or snapshot(obj, model.audit_fields) != before:

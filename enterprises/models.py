@@ -331,6 +331,23 @@ class FinancialYear(AuditedModel):
             raise ValidationError(errors)
 
 
+# The declared items only a reviewer can judge (profile.md ``confirmations``): profile.md path -> column.
+CONFIRMABLE: dict[str, str] = {
+    "market.niche_share_leading": "niche_share_leading",
+    "market.international_share_pct": "international_share_pct",
+}
+
+
+def _declared(value: Any) -> Any:
+    """A declared value compared as stored: 12, "12" and 12.00 are one share; audit snapshots hold text."""
+    if value is None or isinstance(value, bool):
+        return value
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return value
+
+
 class RdInstitution(models.TextChoices):
     NATIONAL = "national", _("National")
     PROVINCIAL = "provincial", _("Provincial")
@@ -374,6 +391,14 @@ class Declaration(AuditedModel):
                                                      validators=[MinValueValidator(1)])
     global_rank = models.PositiveSmallIntegerField(_("global market rank"), null=True, blank=True,
                                                    validators=[MinValueValidator(1)])
+    # Declared for the 2026 rules; each counts only once a reviewer confirms it (``confirmations``).
+    niche_share_leading = models.BooleanField(
+        _("main product's niche market share relatively high (declared)"), null=True, blank=True,
+        help_text=_("市场占有率较为靠前 (2号文 附件1 item 6); empty = not declared."),
+    )
+    international_share_pct = models.DecimalField(
+        _("international niche market share (%)"), null=True, blank=True, **PERCENT
+    )
     # Field of the main product
     strategic_emerging = models.BooleanField(_("in the strategic emerging industries"), default=False)
     six_basics = models.BooleanField(_("in the six basics fields"), default=False)
@@ -428,6 +453,10 @@ class Declaration(AuditedModel):
         _("MIIT platform development score"), max_digits=5, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
+    # A reviewer's judgement of the declared items above, by profile.md path (``CONFIRMABLE``): true confirmed,
+    # false refused, absent not yet judged. Written only by ``confirmations.judge``; a changed declaration
+    # clears its entry (``services.save_declaration``). ``Confirmation`` keeps who judged what, when.
+    confirmations = models.JSONField(_("reviewers' confirmations"), default=dict, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -442,6 +471,17 @@ class Declaration(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.enterprise_id}/{self.year}"
+
+    def drop_stale_confirmations(self, before: dict[str, Any] | None) -> list[str]:
+        """Forget the reviewers' verdict on every declared item whose value differs from ``before`` (stored
+        values by attribute): a judgement holds for the value judged. Returns the profile.md paths cleared."""
+        if not before or not self.confirmations:
+            return []
+        stale = [path for path, column in CONFIRMABLE.items()
+                 if path in self.confirmations and _declared(before.get(column)) != _declared(getattr(self, column))]
+        if stale:
+            self.confirmations = {k: v for k, v in self.confirmations.items() if k not in stale}
+        return stale
 
     def clean(self) -> None:
         super().clean()
@@ -480,7 +520,8 @@ DECLARATION_GROUPS: dict[str, dict[str, str]] = {
         "class_ii": "ip_class_ii", "invention_patents_applied": "invention_patents_applied",
     },
     "market": {k: k for k in ("niche_years", "field_years", "new_product", "main_products",
-                              "national_share_pct", "national_rank", "global_rank")},
+                              "national_share_pct", "national_rank", "global_rank", "niche_share_leading",
+                              "international_share_pct")},
     "product_field": {k: k for k in ("strategic_emerging", "six_basics", "key_chain_results", "chain_role",
                                      "key_field")},
     "quality": {k: k for k in ("quality_award", "management_certified", "own_brand", "standards",
@@ -497,7 +538,42 @@ DECLARATION_GROUPS: dict[str, dict[str, str]] = {
     },
 }
 DECLARATION_SCALARS = ("employees", "rd_staff", "digital_level", "it_system", "rd_institution",
-                       "local_feature_score", "credit_ok", "platform_score")
+                       "local_feature_score", "credit_ok", "platform_score", "confirmations")
+
+
+
+class ConfirmationQuerySet(RestrictedQuerySet):
+    enterprise_path = "declaration__enterprise"
+
+
+class Confirmation(AuditedModel):
+    """One reviewer's judgement of one declared item: who, when, the value judged and the verdict. The verdict
+    in force is the declaration's ``confirmations``; these rows are its history and stay when it is cleared."""
+
+    declaration = models.ForeignKey(Declaration, verbose_name=_("declaration"), on_delete=models.CASCADE,
+                                    related_name="judgements")
+    field = models.CharField(_("declared item"), max_length=64,
+                             choices=[(path, path) for path in CONFIRMABLE])
+    declared_value = models.JSONField(_("declared value"), null=True)
+    confirmed = models.BooleanField(_("confirmed"))
+    reason = models.TextField(_("reason"), blank=True)
+    judged_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("judged by"), null=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    judged_at = models.DateTimeField(_("judged at"))
+
+    objects = ConfirmationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-judged_at", "-id"]
+        verbose_name = _("confirmation of a declared item")
+        verbose_name_plural = _("confirmations of declared items")
+
+    def __str__(self) -> str:
+        return f"{self.declaration_id}/{self.field}"
+
+    @property
+    def audit_enterprise_id(self) -> int | None:
+        return self.declaration.enterprise_id
 
 
 class ChangeRequestKind(models.TextChoices):

@@ -99,7 +99,8 @@ def save_declaration(
     """Create or update the declaration of ``year`` from model attribute values.
 
     With ``replace`` (PUT) attributes not given return to their defaults; without it (PATCH, forms) they keep
-    their stored values.
+    their stored values. The reviewers' ``confirmations`` are not the enterprise's to set (``confirmations.judge``
+    writes them); a declared item whose value changes loses its verdict, which held for the value judged.
     """
     row = Declaration.objects.select_for_update().filter(enterprise=enterprise, year=year).first()
     created = row is None
@@ -110,14 +111,17 @@ def save_declaration(
             fresh.pk = row.pk
             fresh._state.adding = False
             fresh._audit_loaded = row._audit_loaded
+            fresh.confirmations = row.confirmations
         row = fresh
     for name, value in data.items():
-        if name in ("id", "enterprise", "enterprise_id", "year"):
+        if name in ("id", "enterprise", "enterprise_id", "year", "confirmations"):
             continue
         setattr(row, name, value)
+    row.drop_stale_confirmations(before)
     try:
         locks.check_figures(enterprise, "declaration", year, [
-            f for f in _declaration_values() if before is None or _differs(before[f], getattr(row, f))
+            f for f in _declaration_values()
+            if f != "confirmations" and (before is None or _differs(before[f], getattr(row, f)))
         ])
         row.full_clean(validate_unique=False)
     except ValidationError as exc:

@@ -13,6 +13,7 @@ of this module hold the two shapes to the same profile.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -25,9 +26,19 @@ from django.utils.translation import gettext as _
 from psycopg.types.string import TextLoader
 
 from core.lookups import AnyOf
-from enterprises.models import DECLARATION_GROUPS, DECLARATION_SCALARS, Declaration, Enterprise, FinancialYear
+from enterprises.models import (
+    CONFIRMABLE,
+    DECLARATION_GROUPS,
+    DECLARATION_SCALARS,
+    Declaration,
+    Enterprise,
+    FinancialYear,
+)
 
 from . import engine
+
+# The stored declaration judges exactly the items the engine waits on.
+assert tuple(CONFIRMABLE) == engine.CONFIRMABLE_FIELDS
 
 
 class ProfileUnavailable(ValueError):
@@ -218,7 +229,7 @@ def _load_values_postgres(
         cursor.cursor.adapters.register_loader("numeric", TextLoader)
         cursor.execute(f"SELECT enterprise_id, {', '.join(columns)} FROM {declaration_table}"
                        " WHERE enterprise_id = ANY(%s) AND year = %s", [ids, year])
-        declarations = {row[0]: row[1:] for row in cursor.fetchall()}
+        declarations = {row[0]: _json_decoded(row[1:]) for row in cursor.fetchall()}
         cursor.execute(f"SELECT enterprise_id, platform_score FROM {declaration_table}"
                        " WHERE enterprise_id = ANY(%s) AND year = %s AND platform_score IS NOT NULL", [ids, year - 1])
         previous_scores = dict(cursor.fetchall())
@@ -229,6 +240,18 @@ def _load_values_postgres(
         for row in cursor.fetchall():
             financials[row[0]][row[1]] = row[1:]
     return declarations, previous_scores, financials
+
+_CONFIRMATIONS_AT = engine.DECLARATION_VALUE_FIELDS.index(("confirmations", ""))
+
+
+def _json_decoded(values: tuple) -> tuple:
+    """A declaration row as psycopg gives it with Django's loaders (JSON as text), the reviewers'
+    ``confirmations`` decoded as the ORM decodes them."""
+    text = values[_CONFIRMATIONS_AT]
+    if text.__class__ is not str:
+        return values
+    return (*values[:_CONFIRMATIONS_AT], {} if text == "{}" else json.loads(text), *values[_CONFIRMATIONS_AT + 1:])
+
 
 def _decimal_positions() -> tuple[int, ...]:
     positions = []

@@ -148,7 +148,8 @@ DECLARATION_GROUPS: list[tuple[Any, tuple[str, ...]]] = [
     (_("Intellectual property"), ("ip_class_i", "ip_class_i_self_developed", "ip_class_i_high_value",
                                   "ip_class_i_applied", "ip_class_ii", "invention_patents_applied")),
     (_("Market and product"), ("niche_years", "field_years", "main_products", "new_product", "national_share_pct",
-                               "national_rank", "global_rank", "strategic_emerging", "six_basics",
+                               "national_rank", "global_rank", "niche_share_leading", "international_share_pct",
+                               "strategic_emerging", "six_basics",
                                "key_chain_results", "local_feature_score", "sc_intl_advanced_tech",
                                "sc_energy_advanced", "sc_core_ip", "sc_profit_above_industry",
                                "sc_niche_product_share_pct")),
@@ -173,6 +174,7 @@ class DeclarationForm(GroupedFormMixin, forms.ModelForm):
             "national_share_pct": _("National niche market share"),
             "sc_niche_product_share_pct": _("Niche product share of revenue"),
             "platform_score": _("MIIT platform development score (if known)"),
+            "international_share_pct": _("International niche market share"),
         }
         help_texts = {
             "employees": _("Average staff during the year."),
@@ -182,12 +184,25 @@ class DeclarationForm(GroupedFormMixin, forms.ModelForm):
             "national_sci_rank": _("Best rank among the winning units in the last 3 years; empty if none."),
             "provincial_sci_rank": _("Best rank among the winning units in the last 3 years; empty if none."),
             "digital_level": _("1 to 6, from the digital-transformation assessment."),
+            "international_share_pct": _("For the 2026 little-giant rules; enter 12 for 12%. A reviewer "
+                                         "confirms it; changing it clears the confirmation."),
         }
+
+
+    # Declared or not (the empty choice), and nothing else: an unknown answer is an error, not "not declared".
+    niche_share_leading = forms.TypedChoiceField(
+        label=_("Main product's niche market share relatively high (市场占有率较为靠前)"),
+        choices=[("", _("Not declared")), ("True", _("Yes")), ("False", _("No"))],
+        coerce=lambda value: value == "True", empty_value=None, required=False,
+        help_text=_("For the 2026 rules. A reviewer of your region confirms it; changing it clears the "
+                    "confirmation."),
+    )
 
     groups = DECLARATION_GROUPS
     units = {
         "equity_financing_2y": MONEY_UNIT, "equity_financing_3y": MONEY_UNIT,
         "national_share_pct": PERCENT_UNIT, "sc_niche_product_share_pct": PERCENT_UNIT,
+        "international_share_pct": PERCENT_UNIT,
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

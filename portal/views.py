@@ -25,9 +25,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.validators import EARLIEST_FIGURES_YEAR, is_figures_year
-from enterprises import log_context
+from enterprises import confirmations, log_context
 from enterprises import services as enterprise_services
-from enterprises.models import Declaration, Enterprise, FinancialYear, Membership, Tier
+from enterprises.models import CONFIRMABLE, Declaration, Enterprise, FinancialYear, Membership, Tier
 from evaluation.models import Assessment
 from registry import applications, eligibility, evidence, workflow
 from registry.evidence import missing_claims
@@ -193,9 +193,11 @@ def declaration_form(request: HttpRequest, enterprise: Enterprise, year: int) ->
         else:
             messages.success(request, _("Declaration for %(year)s saved.") % {"year": year})
             return redirect("portal:figures")
+    verdicts = [{"label": Declaration._meta.get_field(CONFIRMABLE[path]).verbose_name, "verdict": verdict}
+                for path, _value, verdict in (confirmations.pending_items(row) if row else [])]
     return render(request, "portal/figures_form.html", {
         "enterprise": enterprise, "form": form, "year": year, "which": "declaration",
-        "title": _("Declaration %(year)s") % {"year": year},
+        "title": _("Declaration %(year)s") % {"year": year}, "verdicts": verdicts,
     })
 
 

@@ -96,6 +96,9 @@ def _declaration(rng: random.Random, archetype: str, employees: int, year: int) 
         "national_share_pct": _d(rng.uniform(12, 35)) if top else (_d(rng.uniform(1, 8)) if strong else None),
         "national_rank": rng.randint(1, 3) if top else None,
         "global_rank": rng.randint(1, 3) if archetype == "single_champion" else (rng.randint(4, 10) if top else None),
+        # Declared for the 2026 rules and, in the demo, already confirmed by the city's reviewers.
+        "niche_share_leading": True if strong else None,
+        "confirmations": {"market.niche_share_leading": True} if strong else {},
         "strategic_emerging": rng.random() < (0.9 if strong else 0.5),
         "six_basics": strong or rng.random() < 0.3,
         "key_chain_results": top,

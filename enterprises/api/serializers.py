@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from ..models import DECLARATION_GROUPS, DECLARATION_SCALARS, Declaration, Enterprise, FinancialYear, Region
@@ -129,8 +130,16 @@ class DeclarationSerializer(serializers.Serializer):
     compliance = _GROUPS["compliance"](source="*", required=False)
     single_champion = _GROUPS["single_champion"](source="*", required=False)
     platform_score = _field_for("platform_score")
+    confirmations = serializers.JSONField(
+        read_only=True,
+        help_text="A reviewer's judgement of the declared items, by field: true confirmed, false refused, absent "
+                  "not yet judged. Set by reviewers only; a changed declaration clears its entry.",
+    )
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict) and "confirmations" in data:
+            raise serializers.ValidationError(
+                {"confirmations": [_("Only a reviewer of the enterprise's region confirms declared items.")]})
         values = super().to_internal_value(data)
         if values.get("chuangke") is None and "chuangke" in values:
             values["chuangke"] = ""

@@ -8,6 +8,7 @@ from .advice import advise
 from .errors import ProfileError, RulesetError, UnknownRuleset, UnknownTier
 from .evaluator import evaluate
 from .profile import (
+    CONFIRMABLE_FIELDS,
     DECLARATION_VALUE_FIELDS,
     ENTERPRISE_VALUE_FIELDS,
     FINANCIAL_VALUE_FIELDS,
@@ -24,6 +25,7 @@ from .rulesets import Ruleset, available_rulesets, load_ruleset, ruleset_for_dat
 from .size import known_sectors, size_class
 
 __all__ = [
+    "CONFIRMABLE_FIELDS",
     "DECLARATION_VALUE_FIELDS",
     "ENTERPRISE_VALUE_FIELDS",
     "FINANCIAL_VALUE_FIELDS",

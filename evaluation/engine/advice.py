@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import messages
-from .conditions import MET, AllOf, AnyOf, Cases, Context, Finding, HeldNone, Leaf, Node, TierMet
+from .conditions import MET, AllOf, AnyOf, Cases, ConfirmedLeaf, Context, Finding, HeldNone, Leaf, Node, TierMet
 from .indicators import Band, Count, FirstMatch, Indicator, Input, Lookup, MaxOf, Step
 from .metrics import EXTERNAL, FIXED, INPUT, METRICS, PAST, RECORD, TIME, Missing
 from .profile import CHUANGKE_RESULTS, RD_INSTITUTION_LEVELS, Profile, apply_changes
@@ -259,6 +259,8 @@ class _Planner:
         value = self.vals[leaf.index]
         metric = leaf.metric
         finding = leaf.finding(self.vals)
+        if isinstance(leaf, ConfirmedLeaf) and leaf.declared(self.vals):  # only a reviewer's judgement is missing
+            return _Item(leaf.code, "advice.external", {"message": finding}), INF
         if value.__class__ is Missing:
             template = (
                 "advice.provide"

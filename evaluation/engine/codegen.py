@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .conditions import AllOf, AnyOf, Cases, HeldNone, Leaf, Node, TierMet
+from .conditions import AllOf, AnyOf, Cases, ConfirmedLeaf, HeldNone, Leaf, Node, TierMet
 from .indicators import Band, Count, FirstMatch, Indicator, Input, Lookup, MaxOf, Step, whole
 from .metrics import Missing
 
@@ -67,6 +67,10 @@ class _Source:
         if leaf.metric.path is None:
             self.emit(indent, f"elif x.__class__ is Missing: {status} = 0")
         self.emit(indent, f"else: {status} = 1 if {self.condition(leaf, 'x')} else 0")
+        if isinstance(leaf, ConfirmedLeaf):  # a declaration that holds counts once a reviewer confirms it
+            self.emit(indent, f"if {status} == 1:")
+            self.emit(indent + 1, f"x = v[{leaf.confirm_index}]")
+            self.emit(indent + 1, f"{status} = 1 if x is True else (0 if x is False else 2)")
         return status
 
     def node(self, node: Node, indent: int) -> str:

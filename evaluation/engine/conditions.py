@@ -247,6 +247,47 @@ class Leaf(Node):
         yield self
 
 
+class ConfirmedLeaf(Leaf):
+    """A comparison on a declared item that counts only once a reviewer confirms it (``confirm`` in the data).
+
+    A declaration that meets the limit is pending until a reviewer judges it and unmet once refused; one that
+    does not meet it is unmet whatever the judgement. ``confirm_index`` is the reviewer's judgement of the
+    field among the metrics (``confirmations.<field>``); ``confirmer`` names who must judge it.
+    """
+
+    __slots__ = ("confirm_metric", "confirm_index", "confirmer")
+
+    def __init__(self, code, index, metric, op, limit, null, label, source, confidence, confirm_metric, confirmer):
+        super().__init__(code, index, metric, op, limit, null, label, source, confidence)
+        self.confirm_metric = confirm_metric
+        self.confirm_index = 0  # numbered with the ruleset's other metrics
+        self.confirmer = confirmer
+        self.around = None  # an unmet rule may be the judgement's, not the figure's: no shortcut text
+
+    def declared(self, vals) -> bool:
+        """The declaration itself meets the limit (what the reviewer is asked to confirm)."""
+        return Leaf.check(self, vals, None) == MET
+
+    def check(self, vals, ctx):
+        status = Leaf.check(self, vals, ctx)
+        if status != MET:
+            return status
+        judged = vals[self.confirm_index]
+        return MET if judged is True else (UNMET if judged is False else PENDING)
+
+    def finding(self, vals) -> Finding:
+        value = vals[self.index]
+        params = {**self.params, "by": self.confirmer}
+        if self.declared(vals):
+            kind = "refused" if vals[self.confirm_index] is False else "pending"
+            if self.unit == "bool":
+                return Finding(self.code, f"confirm.{kind}.bool", params)
+            return Finding(self.code, f"confirm.{kind}.value", {**params, "value": messages.Num(value, self.unit)})
+        if value is None and self.null == "missing":
+            return Finding(self.code, "declared.missing", params)
+        return Leaf.finding(self, vals)
+
+
 class AllOf(Node):
     __slots__ = ("children",)
 

@@ -75,6 +75,12 @@ TEMPLATES: dict[str, str] = {
     "undefined.ratio": N_("{label} is undefined: financials for {year}: {field} is 0"),
     "pending.field": N_("{label} is not known yet; it must be {op}{limit}"),
     "pending.bool": N_("{label} is not judged yet"),
+    # Declared items that count only once a reviewer confirms them (profile.md ``confirmations``).
+    "confirm.pending.bool": N_("{by} has not yet confirmed the enterprise's declaration of {label}"),
+    "confirm.pending.value": N_("{by} has not yet confirmed the declared {label} of {value} ({op}{limit})"),
+    "confirm.refused.bool": N_("{by} did not confirm the enterprise's declaration of {label}"),
+    "confirm.refused.value": N_("{by} did not confirm the declared {label} of {value}"),
+    "declared.missing": N_("not declared: {label} (the enterprise declares it, then {by} confirms it)"),
     # Eligibility.
     "held.excluded": N_("already holds {tiers}, which excludes this tier"),
     "tier_met.none": N_("is not {tiers} (neither held nor met in this evaluation)"),
@@ -147,6 +153,17 @@ LABELS: dict[str, str] = {
     "market.national_share_pct": N_("national niche market share"),
     "market.national_rank": N_("national market rank"),
     "market.global_rank": N_("global market rank"),
+    "market.niche_share_leading": N_("a relatively high niche market share of the main product (市场占有率较为靠前)"),
+    "market.international_share_pct": N_("international niche market share"),
+    "confirmations.market.niche_share_leading": N_(
+        "a reviewer's confirmation of the declared relatively high niche market share"
+    ),
+    "confirmations.market.international_share_pct": N_(
+        "a reviewer's confirmation of the declared international niche market share"
+    ),
+    # Who confirms a declared item (``confirm.by`` in ruleset data).
+    "confirmer.city_county": N_("the city or county industry and information technology department (市/县经信部门)"),
+    "confirmer.province": N_("the provincial SME department (省级中小企业主管部门)"),
     "product_field.strategic_emerging": N_("a main product in 《战略性新兴产业分类》"),
     "product_field.six_basics": N_(
         "a main product in the 六基 fields (or 中华老字号, or serving a key chain leader)"

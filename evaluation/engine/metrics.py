@@ -18,7 +18,7 @@ from operator import attrgetter
 from typing import Any
 
 from . import messages
-from .profile import CHUANGKE_RESULTS, COMPLIANCE_KEYS, RD_INSTITUTION_LEVELS, Profile, ceil2
+from .profile import CHUANGKE_RESULTS, COMPLIANCE_KEYS, CONFIRMABLE_FIELDS, RD_INSTITUTION_LEVELS, Profile, ceil2
 from .size import size_steps
 
 HUNDRED = Decimal(100)
@@ -151,6 +151,9 @@ _PLAIN: list[tuple[str, str, str]] = [
     ("market.national_share_pct", "pct", INPUT),
     ("market.national_rank", "rank", INPUT),
     ("market.global_rank", "rank", INPUT),
+    # The enterprise declares it, but only a reviewer's confirmation makes it count (``confirmations.*``).
+    ("market.niche_share_leading", "bool", EXTERNAL),
+    ("market.international_share_pct", "pct", INPUT),
     ("quality.standards", "count", INPUT),
     ("awards.national_sci_rank", "rank", INPUT),
     ("awards.provincial_sci_rank", "rank", INPUT),
@@ -593,3 +596,15 @@ def _size(p: Profile) -> str:
 
 
 METRICS["size_class"] = MetricDef("size_class", "code", lambda o: _size, fix=FIXED)
+
+
+def _confirmation(path: str) -> Callable[[dict[str, Any]], Callable[[Profile], Any]]:
+    return lambda options: lambda p: p.confirmations.get(path)
+
+
+# A reviewer's judgement of a declared item (True confirmed, False refused, None not yet judged). Rules do not
+# name these: a comparison with ``confirm`` reads the one of its own field (``rulesets.py``).
+for _path in CONFIRMABLE_FIELDS:
+    METRICS[f"confirmations.{_path}"] = MetricDef(f"confirmations.{_path}", "bool", _confirmation(_path),
+                                                   fix=EXTERNAL)
+del _path

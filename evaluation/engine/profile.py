@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from dataclasses import field as dataclass_field
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
@@ -24,6 +25,9 @@ TIER_CODES: tuple[str, ...] = (
 )
 RD_INSTITUTION_LEVELS: tuple[str, ...] = ("none", "below_municipal", "municipal", "provincial", "national")
 CHUANGKE_RESULTS: tuple[str, ...] = ("top500", "top50")
+# Declared items only a reviewer can judge (profile.md ``confirmations``): a rule resting on one is pending
+# until a reviewer confirms it, and unmet once a reviewer refuses it.
+CONFIRMABLE_FIELDS: tuple[str, ...] = ("market.niche_share_leading", "market.international_share_pct")
 
 MAX_MONEY = Decimal("1e12")  # 万元; far above any enterprise, low enough to keep Decimal arithmetic exact
 MAX_COUNT = 100_000_000
@@ -69,6 +73,8 @@ class Market:
     national_share_pct: Decimal | None = None
     national_rank: int | None = None
     global_rank: int | None = None
+    niche_share_leading: bool | None = None
+    international_share_pct: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +164,12 @@ class Profile:
     platform_score: Decimal | None = None
     platform_score_previous: Decimal | None = None
     held_tiers: frozenset[str] = frozenset()
+    # A reviewer's judgement of a declared item, by field path: True confirmed, False refused (not yet judged:
+    # absent). Keys in ``CONFIRMABLE_FIELDS`` order.
+    confirmations: dict[str, bool] = dataclass_field(default_factory=dict)
+
+    def confirmation(self, path: str) -> bool | None:
+        return self.confirmations.get(path)
 
 
 # --- scalar parsers -------------------------------------------------------------------------------------
@@ -283,6 +295,8 @@ _SECTIONS: dict[str, tuple[type, dict[str, Any]]] = {
             "national_share_pct": _percent,
             "national_rank": _rank,
             "global_rank": _rank,
+            "niche_share_leading": _bool,
+            "international_share_pct": _percent,
         },
     ),
     "product_field": (
@@ -343,6 +357,7 @@ _TOP_LEVEL = (
     "platform_score",
     "platform_score_previous",
     "held_tiers",
+    "confirmations",
     *_SECTIONS,
 )
 
@@ -363,6 +378,15 @@ def _section(data: dict, name: str) -> Any:
         return cls()
     raw = _object(raw, name, parsers)
     return cls(**{key: parse(raw.get(key), f"{name}.{key}") for key, parse in parsers.items()})
+
+
+def _confirmations(raw: Any) -> dict[str, bool]:
+    """profile.md ``confirmations``: ``{field path: true | false | null}``; null (or absent) = not yet judged."""
+    if raw is None:
+        return {}
+    raw = _object(raw, "confirmations", CONFIRMABLE_FIELDS)
+    judged = {path: _bool(raw.get(path), f"confirmations.{path}") for path in CONFIRMABLE_FIELDS}
+    return {path: value for path, value in judged.items() if value is not None}
 
 
 def _enterprise(raw: Any, sectors: frozenset[str] | None) -> Enterprise:
@@ -488,6 +512,7 @@ def parse_profile(data: Any, *, sectors: frozenset[str] | None = None) -> Profil
             data.get("platform_score_previous"), "platform_score_previous", Decimal(0), Decimal(100)
         ),
         held_tiers=frozenset(held_raw),
+        confirmations=_confirmations(data.get("confirmations")),
         **sections,
     )
 
@@ -542,6 +567,7 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
     out["platform_score"] = _plain(profile.platform_score)
     out["platform_score_previous"] = _plain(profile.platform_score_previous)
     out["held_tiers"] = [code for code in TIER_CODES if code in profile.held_tiers]
+    out["confirmations"] = dict(profile.confirmations)
     return out
 
 
@@ -570,7 +596,7 @@ def apply_changes(profile: Profile, changes: dict[str, Any]) -> Profile:
             if not isinstance(data.get(section), dict) or name not in data[section]:
                 raise ProfileError(path, "is not a field that can be changed")
             data[section][name] = value
-        elif path in data and path not in ("financials", "enterprise"):
+        elif path in data and path not in ("financials", "enterprise", "confirmations"):
             data[path] = value
         else:
             raise ProfileError(path, "is not a field that can be changed")
@@ -602,6 +628,7 @@ DECLARATION_SCALAR_FIELDS: tuple[str, ...] = (
     "local_feature_score",
     "credit_ok",
     "platform_score",
+    "confirmations",
 )
 DECLARATION_VALUE_FIELDS: tuple[tuple[str, str], ...] = (
     *((name, "") for name in DECLARATION_SCALAR_FIELDS),
@@ -682,6 +709,7 @@ def profile_from_values(
         or not _financials_consistent(financials)
         or not _ip_consistent(declaration)
         or any(code not in TIER_CODES for code in held_tiers)
+        or not _confirmations_consistent(confirmations := declaration[8] or {})
     ):
         return parse_profile(
             values_to_dict(enterprise, year, declaration, financials, platform_score_previous, held_tiers)
@@ -705,8 +733,17 @@ def profile_from_values(
         platform_score=declaration[7],
         platform_score_previous=platform_score_previous,
         held_tiers=frozenset(held_tiers),
+        confirmations={path: confirmations[path] for path in CONFIRMABLE_FIELDS
+                       if confirmations.get(path) is not None},
         **sections,
     )
+
+
+def _confirmations_consistent(confirmations: Any) -> bool:
+    if not isinstance(confirmations, dict):
+        return False
+    return all(key in CONFIRMABLE_FIELDS and (value is None or isinstance(value, bool))
+               for key, value in confirmations.items())
 
 
 def _financials_consistent(financials: tuple) -> bool:

@@ -17,11 +17,23 @@ from pathlib import Path
 from typing import Any
 
 from . import messages
-from .conditions import AllOf, AnyOf, Cases, Context, Group, HeldNone, Leaf, Node, TierMet, as_decimal
+from .conditions import (
+    AllOf,
+    AnyOf,
+    Cases,
+    ConfirmedLeaf,
+    Context,
+    Group,
+    HeldNone,
+    Leaf,
+    Node,
+    TierMet,
+    as_decimal,
+)
 from .errors import RulesetError, UnknownRuleset, UnknownTier
 from .indicators import Band, Count, FirstMatch, Indicator, Input, Lookup, MaxOf, Step
 from .metrics import METRICS, MetricDef
-from .profile import TIER_CODES, Profile
+from .profile import CONFIRMABLE_FIELDS, TIER_CODES, Profile
 from .tiers import CompiledTier
 
 RULESET_DIR = Path(__file__).resolve().parent.parent / "rulesets"
@@ -241,6 +253,8 @@ class _Compiler:
                 where = f"{path}.cases[{i}]"
                 if not isinstance(case, dict) or "if" not in case or "then" not in case:
                     raise RulesetError(where, "each case needs 'if' and 'then'")
+                if isinstance(case["if"], dict) and "confirm" in case["if"]:
+                    raise RulesetError(f"{where}.if.confirm", "a case's condition cannot wait for a reviewer")
                 condition = self.leaf(case["if"], f"{where}.if", here)
                 then = self.node(case["then"], f"{where}.then", mode, here)
                 cases.append((condition, then if then is not None else AllOf(code, [], source, confidence)))
@@ -289,8 +303,31 @@ class _Compiler:
         if null not in _NULL_POLICIES:
             raise RulesetError(f"{path}.null", f"must be one of {', '.join(_NULL_POLICIES)}")
         label = messages.Label(metric.name, spec.get("label"))
-        leaf = Leaf(code, index, metric, op, as_decimal(value), null, label, source, confidence)
+        if "confirm" in spec:
+            leaf = self.confirmed_leaf(spec, path, (code, index, metric, op, as_decimal(value), null, label,
+                                                    source, confidence))
+        else:
+            leaf = Leaf(code, index, metric, op, as_decimal(value), null, label, source, confidence)
         self.indexed.append(leaf)
+        return leaf
+
+    def confirmed_leaf(self, spec: dict, path: str, args: tuple) -> ConfirmedLeaf:
+        """A comparison on a declared item a reviewer must confirm: ``"confirm": {"by": ..., "source": ...}``."""
+        confirm = spec["confirm"]
+        metric = args[2]
+        if metric.path not in CONFIRMABLE_FIELDS:
+            raise RulesetError(f"{path}.confirm", f"only these declared items are confirmed by a reviewer: "
+                                                  f"{', '.join(CONFIRMABLE_FIELDS)}")
+        if not isinstance(confirm, dict):
+            raise RulesetError(f"{path}.confirm", "must be an object with 'by' and 'source'")
+        by = confirm.get("by")
+        if not isinstance(by, str) or f"confirmer.{by}" not in messages.LABELS:
+            known = ", ".join(k.removeprefix("confirmer.") for k in messages.LABELS if k.startswith("confirmer."))
+            raise RulesetError(f"{path}.confirm.by", f"must be one of {known}")
+        self.sourced(confirm, f"{path}.confirm", (None, args[8]))
+        judged_index, judged = self.metric(f"confirmations.{metric.path}", f"{path}.confirm")
+        leaf = ConfirmedLeaf(*args, confirm_metric=judged, confirmer=messages.Label(f"confirmer.{by}"))
+        leaf.confirm_index = judged_index
         return leaf
 
     def group(self, name: Any, path: str, mode: str) -> Group:
@@ -530,6 +567,8 @@ class _Compiler:
         final = {name: position for position, name in enumerate(order)}
         for obj in self.indexed:
             obj.index = final[obj.metric.name]
+            if isinstance(obj, ConfirmedLeaf):
+                obj.confirm_index = final[obj.confirm_metric.name]
         for tier in tiers.values():
             tier.finalize()
         return Ruleset(

@@ -257,15 +257,25 @@ def test_the_fast_chunk_read_builds_the_profile_the_live_evaluation_builds(examp
     today = datetime.date.today()
     certify(certified, "innovative_sme", today - datetime.timedelta(days=30), today + datetime.timedelta(days=900))
     undeclared = EnterpriseFactory()
-    enterprises = [plain, young, certified, undeclared]
+    judged = example_enterprise()  # the 2026 declared items, one confirmed and one refused
+    Declaration.objects.filter(enterprise=judged, year=YEAR).update(
+        niche_share_leading=True, international_share_pct=Decimal("12.50"),
+        confirmations={"market.niche_share_leading": True, "market.international_share_pct": False})
+    enterprises = [plain, young, certified, undeclared, judged]
     rows = profiles.enterprise_rows([e.pk for e in enterprises])
     values = profiles.profile_values(rows, YEAR)
     assert values[undeclared.pk] is None
-    for enterprise in (plain, young, certified):
-        fast = engine.profile_from_values(*profiles.typed_values(values[enterprise.pk]))
+    built = {}
+    for enterprise in (plain, young, certified, judged):
+        built[enterprise] = fast = engine.profile_from_values(*profiles.typed_values(values[enterprise.pk]))
         assert fast == engine.parse_profile(build_profile(enterprise, YEAR))
+    fast = built[certified]
     assert fast.platform_score_previous == Decimal("64.50") and fast.awards.chuangke == "top50"
     assert fast.held_tiers == {"innovative_sme"}
+    assert built[plain].market.niche_share_leading is None and built[plain].confirmations == {}
+    fast = built[judged]
+    assert (fast.market.niche_share_leading, fast.market.international_share_pct) == (True, Decimal("12.5"))
+    assert fast.confirmations == {"market.niche_share_leading": True, "market.international_share_pct": False}
 
 
 def test_only_enterprises_whose_input_changed_are_evaluated_and_rewritten_again(ruleset_2022, monkeypatch):

@@ -368,6 +368,8 @@ def test_an_invitation_expires_after_seven_days(client, enterprise, monkeypatch)
 
 
 def test_self_assessment_under_the_2026_rules_shows_pending_tiers(signed_in, with_figures):
+    # A declared item no reviewer has judged yet, and no platform score: the specialised SME waits.
+    Declaration.objects.filter(enterprise=with_figures, year=2025).update(niche_share_leading=True)
     response = signed_in.get(reverse("portal:assessment"), {"year": 2025, "ruleset": "miit-2026"}, **ENGLISH)
     statuses = {t["code"]: t["status"] for t in response.context["result"]["tiers"]}
     assert "pending" in statuses.values()

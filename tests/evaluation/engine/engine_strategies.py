@@ -6,7 +6,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from hypothesis import strategies as st
 
-from evaluation.engine import TIER_CODES
+from evaluation.engine import CONFIRMABLE_FIELDS, TIER_CODES
 
 CENT = Decimal("0.01")
 
@@ -69,6 +69,8 @@ def profile_dicts(draw, clean: bool = False, holes: bool = False):
             "national_share_pct": str(_money(draw, 0, 40)),
             "national_rank": draw(rank),
             "global_rank": draw(rank),
+            "niche_share_leading": draw(st.none() | flag),
+            "international_share_pct": draw(st.none() | st.integers(0, 30)),
         },
         "product_field": {
             k: draw(flag)
@@ -119,6 +121,7 @@ def profile_dicts(draw, clean: bool = False, holes: bool = False):
         },
         "platform_score": draw(st.none() | st.integers(0, 100)),
         "held_tiers": [] if clean else draw(st.lists(st.sampled_from(TIER_CODES), unique=True, max_size=2)),
+        "confirmations": draw(st.dictionaries(st.sampled_from(CONFIRMABLE_FIELDS), st.none() | st.booleans())),
     }
     if clean:  # no direct route either, so the score route (which advice plans) decides
         data["enterprise"]["sector"] = "industry"

@@ -42,10 +42,16 @@ def test_pending_never_hides_a_real_failure():
     assert unmet_codes(specialised) == ["niche_years", "platform_score"]
 
 
-def test_example_a_is_pending_for_specialised_sme_under_2026():
+def test_example_a_fails_specialised_sme_under_2026_until_it_declares_a_leading_share():
+    """Example A predates the 2026 declared items: without ``niche_share_leading`` item 6 is unmet, naming the
+    field (profile.md: a figure the rule needs but the profile lacks); declared, it waits for the reviewers."""
     tiers = evaluate(example("A")["profile"], "miit-2026").tiers
     assert tiers["innovative_sme"].passed
-    assert tiers["specialised_sme"].status == "pending"
+    assert tiers["specialised_sme"].status == "failed"
+    assert unmet_codes(tiers["specialised_sme"]) == ["niche_share_leading", "platform_score"]
+    assert tiers["specialised_sme"].unmet[0]["message"].startswith("not declared: a relatively high niche market share")
+    declared = evaluate(with_changes(example("A")["profile"], {"market.niche_share_leading": True}), "miit-2026")
+    assert declared.tiers["specialised_sme"].status == "pending"
 
 
 def test_little_giant_growth_is_not_checked_at_re_review():
