@@ -81,12 +81,13 @@ def parse_year(text: Any, today: datetime.date | None = None) -> int:
 
 
 def default_region_code(user: Any) -> str:
-    """The reader's own region (a reviewer's), else the province of the registry's regions."""
+    """The reader's own region (a reviewer's), else the province the registry's cities lie in (as the
+    dashboard shows it)."""
     reviewer = None if sees_everything(user) else reviewer_of(user)
     if reviewer is not None:
         return reviewer.region_id
-    first = Region.objects.filter(level="province").order_by("code").values_list("code", flat=True).first()
-    return first or ""
+    return (Region.objects.filter(level="city").order_by("code").values_list("province_code", flat=True).first()
+            or "")
 
 
 def visible_region(user: Any, code: str) -> Region | None:

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from enterprises.models import Region
 from registry.models import Plan, PoolEntry, RiskAlert, SupportKind, SupportRecord, Target
-from tests.factories import EnterpriseFactory, certify, reviewer
+from tests.factories import EnterpriseFactory, UserFactory, certify, reviewer
 
 D = datetime.date
 URL = "insights:year_report"
@@ -148,3 +148,11 @@ def test_dashboard_links_to_the_report(figures: dict, province: Any) -> None:
     client.force_login(province)
     assert reverse(URL) in client.get(reverse("insights:dashboard")).content.decode()
 
+
+
+def test_registry_staff_get_the_province_by_default(figures: dict) -> None:
+    client = Client()
+    client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
+    response = client.get(reverse(URL), {"year": "2019"})
+    assert response.context["report"].region.code == "330000"
+    assert lines(response)["specialised_sme"].new == 2
