@@ -108,14 +108,14 @@ class EnterpriseAdmin(ExportMixin, RegionScopedAdmin):
     search_fields = ["name", "=uscc"]
     show_full_result_count = False
     readonly_fields = ["size_class", "current_tier", "banned_until", "created_at", "updated_at", "audit_trail",
-                       "printable_assessment", "declared_items"]
+                       "printable_assessment", "declared_items", "ledger"]
     raw_id_fields = ["region"]
     inlines = [MembershipInline, FinancialYearInline, DeclarationInline]
     fieldsets = [
         (None, {"fields": ["uscc", "name", "region", "sector", "established_year", "established_on"]}),
         (_("Contact"), {"fields": ["address", "contact_name", "contact_phone", "contact_email"]}),
         (_("Derived"), {"fields": ["size_class", "current_tier", "banned_until", "created_at", "updated_at",
-                                   "printable_assessment", "declared_items"]}),
+                                   "printable_assessment", "declared_items", "ledger"]}),
         (_("Audit trail"), {"fields": ["audit_trail"], "classes": ["collapse"]}),
     ]
 
@@ -128,6 +128,13 @@ class EnterpriseAdmin(ExportMixin, RegionScopedAdmin):
             return "-"
         return format_html('<a href="{}" target="_blank">{}</a>', reverse("insights:assessment_print", args=[obj.pk]),
                            _("Printable assessment"))
+
+    @admin.display(description=_("ledger"))
+    def ledger(self, obj: Enterprise) -> str:
+        if obj.pk is None:
+            return "-"
+        return format_html('<a href="{}">{}</a>', reverse("insights:enterprise_ledger", args=[obj.pk]),
+                           _("Tiers, assessments, pool, support, applications and alerts"))
 
     @admin.display(description=_("declared items to confirm"))
     def declared_items(self, obj: Enterprise) -> str:

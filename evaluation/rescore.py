@@ -291,7 +291,9 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
             if tier_result is not None and tier_result.status == "failed":
                 unmet = [{"code": u.code, "message": u.message, "msg": u.portable()} for u in tier_result.unmet]
                 shortfalls.append(Shortfall(enterprise_id, tier, year, unmet))
-        if evaluated is not None:
+        if evaluated is not None and stored.get(enterprise_id) != digest:
+            # Only new figures are judged again: unchanged ones (an enterprise holding a tier is re-evaluated
+            # whatever its figures) were judged when they were stored, and a dismissal waits for new ones.
             evaluated.append((enterprise_id, digest, parsed, held, result))
         outcome.scored += 1
 

@@ -53,6 +53,7 @@ urlpatterns = [
     path("applications/<int:pk>/withdraw/", views.application_withdraw, name="application_withdraw"),
     path("members/", views.members, name="members"),
     path("support/", views.support, name="support"),
+    path("ledger/", views.ledger, name="ledger"),
     path("switch/", switching.switch_enterprise, name="switch_enterprise"),
     path("invitation/<str:token>/", views.accept_invitation, name="accept_invitation"),
 ]

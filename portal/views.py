@@ -28,16 +28,15 @@ from core.validators import EARLIEST_FIGURES_YEAR, is_figures_year
 from enterprises import confirmations, log_context
 from enterprises import services as enterprise_services
 from enterprises.models import CONFIRMABLE, Declaration, Enterprise, FinancialYear, Membership, Tier
-from evaluation.models import Assessment
 from registry import applications, eligibility, evidence, workflow
 from registry.evidence import missing_claims
+from registry.ledger import enterprise_ledger
 from registry.models import (
     Application,
     Certification,
     Evidence,
     EvidenceClaim,
     Notification,
-    PoolEntry,
     SupportRecord,
 )
 from registry.workflow import Action, Role
@@ -415,13 +414,13 @@ def support(request: HttpRequest, enterprise: Enterprise) -> HttpResponse:
     """The support recorded for the enterprise; notes the reviewers marked internal are never listed."""
     records = (SupportRecord.objects.public().filter(enterprise=enterprise).select_related("kind")
                .order_by("-happened_on", "-id"))
-    context = {
-        "enterprise": enterprise, "records": records,
-        # The rest of the enterprise's ledger: tiers held over time, scores per year, pool stays, applications.
-        "certifications": Certification.objects.filter(enterprise=enterprise).order_by("granted_on", "id"),
-        "scores": (Assessment.objects.filter(enterprise=enterprise, score__isnull=False).order_by("tier", "year")
-                   .values("tier", "year", "score", "status")),
-        "pool_entries": PoolEntry.objects.filter(enterprise=enterprise).order_by("-entered_on"),
-        "applications": Application.objects.filter(enterprise=enterprise).order_by("-created_at")[:20],
-    }
-    return render(request, "portal/support.html", context)
+    return render(request, "portal/support.html", {"enterprise": enterprise, "records": records})
+
+
+@enterprise_required
+def ledger(request: HttpRequest, enterprise: Enterprise) -> HttpResponse:
+    """The enterprise's ledger (tiers held, assessments per year, pool stays, support, applications, alerts);
+    the support notes the reviewers marked internal are never listed."""
+    return render(request, "portal/ledger.html", {"enterprise": enterprise,
+                                                  "ledger": enterprise_ledger(enterprise, for_enterprise=True)})
+

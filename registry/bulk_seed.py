@@ -130,7 +130,10 @@ def settle() -> None:
     autovacuum would soon after: otherwise the timed re-score shares the machine with that clean-up."""
     if connection.vendor != "postgresql":
         return
-    tables = [m._meta.db_table for m in (Enterprise, FinancialYear, Declaration, Assessment, ProfileSnapshot)]
+    # Removing an earlier run deletes its pool proposals and entries too (thousands per run): left unvacuumed,
+    # their dead rows would slow every later run's look-ups.
+    tables = [m._meta.db_table for m in (Enterprise, FinancialYear, Declaration, Assessment, ProfileSnapshot,
+                                         PoolProposal, PoolEntry)]
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM ANALYZE {', '.join(tables)}")
 

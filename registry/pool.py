@@ -16,14 +16,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.audit import AuditAction, acting_as, build_entry, record_many
+from core.audit import AuditAction, AuditEntry, acting_as, build_entry, diff, record_many
 from core.roles import regions_within, reviewer_of, sees_everything
 from enterprises.importer import ImportFileError, normalise_header, read_rows
 from enterprises.models import Enterprise, Tier
@@ -331,9 +333,11 @@ def _prerequisites_met(ruleset: Any, tier: str, result: Any, held: Iterable[str]
 def discover(version: Any, ruleset: Any, year: int, evaluated: list[tuple], job_id: int | None = None) -> int:
     """Propose pool entries for the evaluated enterprises near a tier they neither hold nor are pooled for.
 
-    ``evaluated`` holds (enterprise id, input digest, profile, held tiers, brief engine result). The caller
-    holds the enterprises' row locks and the transaction. Queries: existing proposals and entries (2), the
-    inserts and their audit rows; the engine explains and advises only the tiers a cheap first look keeps.
+    ``evaluated`` holds (enterprise id, input digest, profile, held tiers, explained engine result). The caller
+    holds the enterprises' row locks and the transaction. Nearness is judged from those results in memory; the
+    proposals and their audit rows are then written with one statement on PostgreSQL (elsewhere: existing
+    proposals and entries, then the inserts). Nothing when no tier is near; the advice follows later
+    (``advise_proposals``).
     """
     rules = nearness.near_rules(version)
     if not rules:
@@ -348,31 +352,90 @@ def discover(version: Any, ruleset: Any, year: int, evaluated: list[tuple], job_
                 looks.append((enterprise_id, tier, profile, digest, tier_result))
     if not looks:
         return 0
-    ids = sorted({row[0] for row in looks})
+    candidates = [
+        (enterprise_id, tier, digest, rules[tier].code, tier_result.score, ruleset.tiers[tier].pass_mark,
+         [{"code": u.code, "message": u.message, "msg": u.portable()} for u in tier_result.unmet])
+        for enterprise_id, tier, _profile, digest, tier_result in looks
+    ]
+    if connection.vendor == "postgresql":
+        return _propose_postgres(candidates, version.pk, year, job_id)
+    return _propose_orm(candidates, version.pk, year, job_id)
+
+
+def _audit_after(tier: str, rule: str) -> dict[str, str]:
+    return {"tier": tier, "rule": rule, "status": ProposalStatus.PENDING}
+
+
+def _propose_orm(candidates: list[tuple], ruleset_id: int, year: int, job_id: int | None) -> int:
+    """Proposals for the candidates not already pending, pooled or settled on the same figures (3 queries and
+    the audit rows)."""
+    ids = sorted({row[0] for row in candidates})
     known = set(PoolProposal.objects.filter(enterprise_id__in=ids).exclude(status=ProposalStatus.ACCEPTED)
                 .values_list("enterprise_id", "tier", "input_digest", "status"))
     pending = {(e, t) for e, t, _d, s in known if s == ProposalStatus.PENDING}
     settled = {(e, t, d) for e, t, d, s in known if s != ProposalStatus.PENDING}  # dismissed or not concrete
     pooled = _open_pairs(ids)
-    fresh: list[PoolProposal] = []
-    for enterprise_id, tier, _profile, digest, tier_result in looks:
-        if (enterprise_id, tier) in pending or (enterprise_id, tier) in pooled:
-            continue
-        if (enterprise_id, tier, digest) in settled:
-            continue
-        rule = rules[tier]
-        fresh.append(PoolProposal(
-            enterprise_id=enterprise_id, tier=tier, year=year, ruleset_id=version.pk, input_digest=digest,
-            rule=rule.code, score=tier_result.score, pass_mark=ruleset.tiers[tier].pass_mark, job_id=job_id,
-            unmet=[{"code": u.code, "message": u.message, "msg": u.portable()} for u in tier_result.unmet],
-            advised=False,
-        ))
+    fresh = [
+        PoolProposal(enterprise_id=e, tier=t, year=year, ruleset_id=ruleset_id, input_digest=d, rule=rule,
+                     score=score, pass_mark=mark, job_id=job_id, unmet=unmet, advised=False)
+        for e, t, d, rule, score, mark, unmet in candidates
+        if (e, t) not in pending and (e, t) not in pooled and (e, t, d) not in settled
+    ]
     if fresh:
         PoolProposal.objects.bulk_create(fresh)
-        record_many(build_entry(p, AuditAction.CREATE, after={"tier": p.tier, "rule": p.rule, "status": p.status},
+        record_many(build_entry(p, AuditAction.CREATE, after=_audit_after(p.tier, p.rule),
                                 enterprise_id=p.enterprise_id, object_repr=f"{p.enterprise_id} {p.tier}",
                                 reason=_("Proposed by discovery")) for p in fresh)
     return len(fresh)
+
+
+def _propose_postgres(candidates: list[tuple], ruleset_id: int, year: int, job_id: int | None) -> int:
+    """The same as ``_propose_orm`` in one statement: the candidates as arrays, the checks as anti-joins (no
+    lists of ids to compare row by row), the proposals and their audit rows written together."""
+    template = build_entry(None, AuditAction.CREATE, content_type=ContentType.objects.get_for_model(PoolProposal),
+                           object_id=0, object_repr="", reason=_("Proposed by discovery"))
+    proposals, entries = PoolProposal._meta.db_table, PoolEntry._meta.db_table
+    columns: list[list] = [[], [], [], [], [], [], [], [], []]
+    for e, t, d, rule, score, mark, unmet in candidates:
+        after = _audit_after(t, rule)
+        row = (e, t, d, rule, score, mark, orjson.dumps(unmet, default=str).decode(),
+               orjson.dumps(diff(None, after)).decode(), orjson.dumps(after).decode())
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+    now = timezone.now()
+    sql = f"""
+        WITH v AS (
+            SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[], %s::numeric[],
+                                 %s::numeric[], %s::jsonb[], %s::jsonb[], %s::jsonb[])
+                AS v(enterprise_id, tier, input_digest, rule, score, pass_mark, unmet, changes, after)
+        ), ins AS (
+            INSERT INTO {proposals} (enterprise_id, tier, year, ruleset_id, input_digest, rule, score, pass_mark,
+                                     unmet, advice, advised, job_id, status, decision_note, created_at)
+            SELECT v.enterprise_id, v.tier, %s, %s, v.input_digest, v.rule, v.score, v.pass_mark, v.unmet,
+                   '[]'::jsonb, false, %s, %s, '', %s
+            FROM v
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {proposals} p WHERE p.enterprise_id = v.enterprise_id AND p.tier = v.tier
+                AND (p.status = %s OR (p.status <> %s AND p.input_digest = v.input_digest)))
+            AND NOT EXISTS (
+                SELECT 1 FROM {entries} e WHERE e.enterprise_id = v.enterprise_id AND e.tier = v.tier
+                AND e.exited_on IS NULL)
+            ON CONFLICT DO NOTHING
+            RETURNING id, enterprise_id, tier
+        )
+        INSERT INTO {AuditEntry._meta.db_table} (created_at, actor_id, actor_label, source, action,
+            content_type_id, object_id, object_repr, enterprise_id, changes, before, after, reason, context)
+        SELECT %s, %s, %s, %s, %s, %s, ins.id::text, ins.enterprise_id::text || ' ' || ins.tier, ins.enterprise_id,
+               v.changes, NULL, v.after, %s, %s::jsonb
+        FROM ins JOIN v ON v.enterprise_id = ins.enterprise_id AND v.tier = ins.tier
+    """
+    params = [*columns, year, ruleset_id, job_id, ProposalStatus.PENDING, now,
+              ProposalStatus.PENDING, ProposalStatus.ACCEPTED,
+              now, template.actor_id, template.actor_label, template.source, template.action,
+              template.content_type_id, template.reason, orjson.dumps(template.context, default=str).decode()]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def advise_proposals(limit: int = 200) -> tuple[int, int]:

@@ -9,15 +9,19 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.urls import reverse
 from openpyxl import Workbook
 
-from core.audit import AuditEntry
-from enterprises.models import FinancialYear, Region
-from evaluation import nearness
+from core.audit import AuditEntry, acting_as
+from enterprises.models import Enterprise, FinancialYear, Region
+from evaluation import engine, nearness
 from evaluation.engine.results import TierResult
-from evaluation.rescore import plan_job, run_job_inline
+from evaluation.profiles import ENTERPRISE_FIELDS, profile_values, typed_values
+from evaluation.rescore import input_digest, plan_job, run_job_inline
+from evaluation.versions import compiled, get_ruleset_version
 from registry import pool
 from registry.models import PoolEntry, PoolExitReason, PoolProposal, ProposalStatus
 from tests.factories import EnterpriseFactory, UserFactory, certify, reviewer
@@ -206,8 +210,6 @@ def test_unmet_rule_edges_and_concrete_advice() -> None:
 
 
 def test_near_rules_are_ruleset_data_with_sources(db: Any) -> None:
-    from evaluation.versions import get_ruleset_version
-
     for code in ("miit-2022", "miit-2026"):
         rules = nearness.near_rules(get_ruleset_version(code))
         assert set(rules) == {"innovative_sme", "specialised_sme", "hidden_champion", "little_giant",
@@ -312,3 +314,39 @@ def test_discovery_admin_action_stays_in_the_reviewers_region(db: Any, client: A
     with django_assert_num_queries(10):  # with the admin header's unread-notification badge
         page = client.get(url).content.decode()
     assert elsewhere.name not in page
+
+
+def _evaluated(firm: Any, version: Any, ruleset: Any) -> list[tuple]:
+    """What a re-score chunk hands discovery for ``firm``: id, digest, profile, held tiers, explained result."""
+    rows = list(Enterprise.objects.filter(pk=firm.pk).values_list(*ENTERPRISE_FIELDS))
+    inputs = profile_values(rows, 2025)[firm.pk]
+    profile = engine.profile_from_values(*typed_values(inputs))
+    return [(firm.pk, input_digest(b"brief", inputs), profile, inputs[5],
+             engine.evaluate(profile, ruleset, explain=True, advice=False))]
+
+
+def test_discovery_writes_proposals_and_audit_rows_in_one_statement(db: Any,
+                                                                     django_assert_num_queries: Any) -> None:
+    firm = _near_enterprise()
+    version = get_ruleset_version("miit-2022")
+    ruleset = compiled(version)
+    evaluated = _evaluated(firm, version, ruleset)
+    nearness.near_rules(version)
+    ContentType.objects.get_for_model(PoolProposal)
+    # PostgreSQL: one statement (checks as anti-joins, proposals and audit rows together); elsewhere the
+    # existing proposals and entries, the proposals, their audit rows
+    with acting_as(context={"job": 7}), django_assert_num_queries(1 if connection.vendor == "postgresql" else 4):
+        made = pool.discover(version, ruleset, 2025, evaluated, job_id=7)
+    proposals = list(PoolProposal.objects.filter(enterprise=firm))
+    assert made == len(proposals) >= 1
+    assert all(p.job_id == 7 and not p.advised and p.status == "pending" and p.unmet for p in proposals)
+    for p in proposals:
+        (entry,) = AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(PoolProposal),
+                                             object_id=str(p.pk))
+        assert entry.enterprise_id == firm.pk and entry.after == {"tier": p.tier, "rule": p.rule,
+                                                                  "status": "pending"}
+        assert entry.context.get("job") == 7 and entry.reason
+    # the same chunk again: its proposals are pending, nothing new and no audit row
+    before = AuditEntry.objects.count()
+    assert pool.discover(version, ruleset, 2025, evaluated, job_id=8) == 0
+    assert AuditEntry.objects.count() == before

@@ -82,7 +82,7 @@ def test_portal_shows_support_but_never_internal_notes(pooled: Any, county: Any,
                            what="内部：财务数据存疑", internal=True)
     client.force_login(pooled.owner)
     client.get(reverse("portal:support"))
-    with django_assert_num_queries(8):  # session, user, membership, then support, tiers, scores, pool, applications
+    with django_assert_num_queries(4):  # session, user, membership, then support (the ledger has its own page)
         page = client.get(reverse("portal:support")).content.decode()
     assert "研发费用加计扣除" in page and "财务数据存疑" not in page
     assert 'id="ledger"' in page
