@@ -49,3 +49,41 @@ def test_reviewers_are_told_once_each_after_the_broker_comes_back(migration_data
     assert sorted(n.user.username for n in notes) == ["city-hangzhou", "city-hangzhou-2"]
     assert sorted(m.to[0] for m in mail.outbox if m.to != [enterprise.owner.email]) == sorted(
         [city.email, second_city.email])
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_drawn_experts_are_told_once_each_after_the_broker_comes_back(migration_data, redis_url):
+    from celery.contrib.testing.worker import start_worker
+
+    from registry import experts
+    from tests.factories import expert
+    from tests.registry.test_experts import in_expert_review
+
+    for i in range(4):
+        expert(f"pool-{i}", home_region="330203")
+    expert("local", home_region="330106")  # the enterprise's county: never drawn
+    province = reviewer("province", "330000", username="province-zj")
+    app = in_expert_review(reviewer("county", "330106", username="county-xihu"),
+                           reviewer("city", "330100", username="city-hangzhou"), province)
+    mail.outbox.clear()
+
+    with celery_broker(f"redis://127.0.0.1:{_closed_port()}/0"):
+        draw = experts.draw_experts(app, user=province, seed=11)
+    drawn = sorted(seat.expert.user.username for seat in draw.assignments.select_related("expert__user"))
+    assert len(drawn) == 3 and "local" not in drawn
+    assert not Notification.objects.filter(kind="expert_drawn").exists()
+    assert not [m for m in mail.outbox if "/experts/assignments/" in m.body]
+    assert Application.objects.get(pk=app.pk).followup_done is False
+
+    with celery_broker(redis_url) as celery_app:
+        celery_app.control.purge()
+        assert followup.sweep_followups(older_than_seconds=0) == 1
+        with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+            assert _wait_for(lambda: Application.objects.get(pk=app.pk).followup_done), "follow-up never ran"
+        assert followup.sweep_followups(older_than_seconds=0) == 0
+    followup.run_followup(app.pk)  # a repeat tells nobody twice
+
+    notes = Notification.objects.filter(kind="expert_drawn")
+    assert sorted(n.user.username for n in notes) == drawn
+    assert len([m for m in mail.outbox if "/experts/assignments/" in m.body]) == 3
