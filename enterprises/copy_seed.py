@@ -9,6 +9,7 @@ Every column the model declares is written, with the model's default where the s
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -36,7 +37,9 @@ def column_template(model: type[Model], now: Any) -> tuple[list[str], dict[str, 
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
             defaults[f.column] = now
         elif f.has_default():
-            defaults[f.column] = f.get_default()
+            value = f.get_default()
+            # COPY's text format takes a JSON column's value as its JSON text.
+            defaults[f.column] = json.dumps(value) if f.get_internal_type() == "JSONField" else value
         else:
             defaults[f.column] = None if f.null else ("" if f.get_internal_type() in ("CharField", "TextField")
                                                         else None)
