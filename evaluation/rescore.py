@@ -407,6 +407,20 @@ def unchanged(ids: list[int], year: int, ruleset_id: int, tiers: int, tag: str) 
     commits meanwhile keeps its flag)."""
     if not ids:
         return set()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # As in ``stored_digests``: one probe of the unique index per enterprise, whatever the statistics of
+            # a table a first scoring is still filling say (``+ 0`` keeps the ruleset's own index out of it).
+            cursor.execute(
+                f"SELECT e.id, e.figures_version, e.needs_rescore FROM {Enterprise._meta.db_table} e"
+                " WHERE e.id = ANY(%s) AND e.held_tiers = '' AND ("
+                f" SELECT count(*) FROM {Assessment._meta.db_table} a WHERE a.enterprise_id = e.id"
+                " AND a.year = %s AND a.ruleset_id + 0 = %s AND a.figures_version = e.figures_version"
+                " AND left(a.input_digest, %s) = %s) = %s",
+                [list(ids), year, ruleset_id, len(tag), tag, tiers],
+            )
+            rows = cursor.fetchall()
+        return _clear_seen_flags(rows)
     matching = Assessment.objects.filter(
         enterprise_id=OuterRef("pk"), year=year, ruleset_id=ruleset_id, figures_version=OuterRef("figures_version"),
         input_digest__startswith=tag,
@@ -414,6 +428,11 @@ def unchanged(ids: list[int], year: int, ruleset_id: int, tiers: int, tag: str) 
     rows = list(Enterprise.objects.filter(AnyOf(F("pk"), ids), held_tiers="")
                 .annotate(stored=Subquery(matching)).filter(stored=tiers).order_by()
                 .values_list("pk", "figures_version", "needs_rescore"))
+    return _clear_seen_flags(rows)
+
+
+def _clear_seen_flags(rows: list[tuple[int, int, bool]]) -> set[int]:
+    """Clear the flags of unchanged enterprises at the version seen; returns their ids."""
     flagged: dict[int, list[int]] = {}
     for pk, figures_version, needs_rescore in rows:
         if needs_rescore:

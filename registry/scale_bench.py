@@ -43,6 +43,7 @@ from . import dashboard_summary
 from .bulk_seed import change_figures, settle, time_job
 from .certifications import refresh_current_tier
 from .models import Application, ApplicationStatus, Certification, CertificationStatus, DashboardCount
+from .pool_models import PoolProposal
 
 YEAR = 2025
 PREFIX = "BENCH"  # the seeded enterprises' name prefix, shared with bench_rescore's figure changes
@@ -53,8 +54,8 @@ MARKER = "bench_scale_seed"
 # the column on (``run.size``, ``run.client()`` for a signed-in admin client, ``run.say``); an empty string prints
 # "n/a (not built)". Adding a feature's measurement is one line here.
 HOOKS: dict[str, str] = {
-    "pool discovery": "",
-    "public directory search": "",
+    "pool discovery": "registry.scale_bench.measure_discovery",
+    "public directory search": "registry.scale_bench.measure_directory_search",
 }
 BENCH_TITLE = "bench_scale"
 SCORE_TABLES = ("evaluation_assessment", "evaluation_profilesnapshot", "evaluation_rescoreerror",
@@ -238,6 +239,8 @@ class SizeRun:
         Application.objects.filter(ruleset__in=bench).update(ruleset=base)
         Certification.objects.filter(ruleset__in=bench).update(ruleset=base)
         RulesetVersion.objects.filter(based_on__in=bench).delete()
+        # Proposals the discovery measurement made under an earlier run's version go with it.
+        PoolProposal.objects.filter(ruleset__in=bench).delete()
         bench.delete()
         top = RulesetVersion.objects.filter(code=base.code).order_by("-version").values_list("version", flat=True)
         settle()
@@ -251,7 +254,9 @@ class SizeRun:
 
         app.control.purge()
         log = open(self.options["worker_log"], "ab") if self.options["worker_log"] else None  # noqa: SIM115
-        procs = [workers.start_worker(f"scale{i + 1}-{self.size}", {}, log=log,
+        # Discovery is measured on its own ("pool discovery"): the scorings compare with the floor, which
+        # does the same work as a re-score's chunks and nothing more.
+        procs = [workers.start_worker(f"scale{i + 1}-{self.size}", {"REGISTRY_POOL_DISCOVERY": "0"}, log=log,
                                       loglevel="INFO" if log else "WARNING") for i in range(count)]
         workers.wait_ready(app, count)
         return procs
@@ -373,3 +378,32 @@ class SizeRun:
         self.result["api_errors"] = int(total["Failure Count"])
         self.say(f"API at {users} users for {self.options['api_duration']} s: {total['Request Count']} requests, "
                  f"p50 {total['50%']} ms, p99 {total['99%']} ms, {total['Failure Count']} errors")
+
+
+def measure_discovery(run: SizeRun) -> float:
+    """Proactive discovery on demand over the whole province (every enterprise judged for the near rules), in
+    this process: seconds."""
+    from .pool import discover_for_region
+
+    started = time.perf_counter()
+    made = discover_for_region("330000", year=YEAR)
+    seconds = time.perf_counter() - started
+    run.say(f"pool discovery over {run.size:,} enterprises: {made:,} proposals in {seconds:.1f} s")
+    return seconds
+
+
+def measure_directory_search(run: SizeRun) -> float:
+    """The public directory searched by part of a seeded name (median of 3, warm): seconds."""
+    client = Client(HTTP_HOST="127.0.0.1")
+    name = Enterprise.objects.filter(name__startswith=f"{PREFIX}-").order_by("pk").values_list(
+        "name", flat=True)[run.size // 3]
+    path = f"/public/directory/?q={name[len(PREFIX) + 1:len(PREFIX) + 7]}"
+
+    def get() -> None:
+        response = client.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code}")
+
+    seconds = median_time(get)
+    run.say(f"{path}: {seconds * 1000:.0f} ms")
+    return seconds
