@@ -123,8 +123,8 @@ class SizeRun:
             self.pages()
         if accounts is not None:
             self.api(accounts)
-        for name in ("pool discovery", "public directory search"):
-            value, note = run_hook(name, self)
+        for name, key in (("pool discovery", "discovery"), ("public directory search", "directory")):
+            value, note = (None, "skipped") if key in self.skip else run_hook(name, self)
             self.result[name] = value
             self.result[f"{name}_note"] = note
         with connection.cursor() as cursor:

@@ -80,7 +80,8 @@ class Command(AuditedCommand):
                             help=_("Share of seeded enterprises given a certification (some expired)."))
         parser.add_argument("--skip", default="",
                             help=_("Measurements to leave out, comma-separated: scoring, simulation, pages, api, "
-                                   "floor, floor-keys (the floor into a table with the foreign keys)."))
+                                   "floor, floor-keys (the floor into a table with the foreign keys), discovery, "
+                                   "directory."))
         parser.add_argument("--repeat", type=int, default=1,
                             help=_("Time the first scoring and the floor this many times, in turns; keep the best."))
         parser.add_argument("--reseed", action="store_true", help=_("Seed again even when a seed is found."))
@@ -98,7 +99,7 @@ class Command(AuditedCommand):
         if options["repeat"] < 1:
             raise CommandError(_("--repeat: give a whole number of at least 1."))
         skip = {s.strip() for s in options["skip"].split(",") if s.strip()}
-        unknown = skip - {"scoring", "simulation", "pages", "api", "floor", "floor-keys"}
+        unknown = skip - {"scoring", "simulation", "pages", "api", "floor", "floor-keys", "discovery", "directory"}
         if unknown:
             raise CommandError(_("--skip: unknown measurement %(names)s.") % {"names": ", ".join(sorted(unknown))})
         options["skip_set"] = skip
