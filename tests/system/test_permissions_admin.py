@@ -97,6 +97,16 @@ def _change_request_of_a(world: World) -> Any:
                                changes={"name": "甲企业新名称"}, reason="更名")
 
 
+def _confirmation_of_a(world: World) -> Any:
+    from enterprises import confirmations
+    from enterprises.models import Declaration
+
+    declaration = Declaration.objects.filter(enterprise=world.enterprise_a).order_by("-year").first()
+    Declaration.objects.filter(pk=declaration.pk).update(niche_share_leading=True)
+    return confirmations.judge(declaration, "market.niche_share_leading", user=world.users["province_in"],
+                               confirmed=True, reason="核实")
+
+
 ADMIN_RULES: dict[str, AdminRule] = {
     "auth.group": AdminRule(SUPERUSER),
     "auth.user": AdminRule(STAFF),
@@ -114,6 +124,8 @@ ADMIN_RULES: dict[str, AdminRule] = {
     "enterprises.region": AdminRule(OFFICIALS),
     "enterprises.changerequest": AdminRule(OFFICIALS, lambda w: _change_request_of_a(w), SEES_A_IN_ADMIN),
     "enterprises.reviewerprofile": AdminRule(STAFF),
+    # Reviewers' judgements of declared items: officials list their region's; another region's are not shown.
+    "enterprises.confirmation": AdminRule(OFFICIALS, _confirmation_of_a, SEES_A_IN_ADMIN),
     "core.auditentry": AdminRule(OFFICIALS, _audit_entry_of_a, SEES_A_IN_ADMIN),
     "registry.application": AdminRule(OFFICIALS, lambda w: w.objects["application_a"], SEES_A_IN_ADMIN),
     "registry.certification": AdminRule(OFFICIALS, lambda w: w.objects["certification_a"], SEES_A_IN_ADMIN),
