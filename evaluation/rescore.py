@@ -44,7 +44,7 @@ from .models import (
     RulesetVersion,
 )
 from .profiles import ENTERPRISE_FIELDS, profile_values, typed_values
-from .signals import chunk_assessed, chunk_scored
+from .signals import chunk_scored, job_finished
 from .versions import compiled, get_ruleset_version
 
 logger = logging.getLogger(__name__)
@@ -153,10 +153,13 @@ def finish_if_complete(job_id: int) -> bool:
     if RescoreChunk.objects.filter(job_id=job_id, done=False).exists():
         return False
     now = timezone.now()
-    return bool(RescoreJob.objects.filter(
+    finished = bool(RescoreJob.objects.filter(
         pk=job_id, status__in=[RescoreStatus.QUEUED, RescoreStatus.RUNNING]
     ).update(status=RescoreStatus.DONE, finished_at=now, updated_at=now, done=_chunk_sum("scored"),
              failed=_chunk_sum("failed")))
+    if finished:
+        job_finished.send(sender=RescoreJob, job_id=job_id)
+    return finished
 
 
 @dataclass
@@ -245,7 +248,6 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
     rows: list[tuple] = []
     snapshots: dict[str, str] = {}
     shortfalls: list[Shortfall] = []
-    evaluated: list[tuple] | None = [] if chunk_assessed.has_listeners(RescoreJob) else None
     same_inputs: dict[int, list[int]] = {}
     for enterprise in enterprises:
         enterprise_id = enterprise[0]
@@ -264,9 +266,7 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
             continue
         try:
             parsed = engine.profile_from_values(*typed_values(inputs))
-            # Unmet lists are built lazily, only when read: explained results cost discovery's receiver (which
-            # reads them for a few tiers) next to nothing, and what is stored still follows ``explain``.
-            result = engine.evaluate(parsed, ruleset, explain=explain or evaluated is not None, advice=False)
+            result = engine.evaluate(parsed, ruleset, explain=explain, advice=False)
             rereview = {}
             if held:
                 # A held tier is judged as its re-review would judge it (criteria.md §4.6: some rules differ).
@@ -291,10 +291,6 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
             if tier_result is not None and tier_result.status == "failed":
                 unmet = [{"code": u.code, "message": u.message, "msg": u.portable()} for u in tier_result.unmet]
                 shortfalls.append(Shortfall(enterprise_id, tier, year, unmet))
-        if evaluated is not None and stored.get(enterprise_id) != digest:
-            # Only new figures are judged again: unchanged ones (an enterprise holding a tier is re-evaluated
-            # whatever its figures) were judged when they were stored, and a dismissal waits for new ones.
-            evaluated.append((enterprise_id, digest, parsed, held, result))
         outcome.scored += 1
 
     write_assessments(rows, snapshots, fresh=set(ids) - existing)
@@ -306,9 +302,6 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
             [RescoreError(job_id=job.pk, enterprise_id=pk, field=f[:100], message=m) for pk, f, m in outcome.errors],
             ignore_conflicts=True,
         )
-    if evaluated:
-        chunk_assessed.send(sender=RescoreJob, job_id=job.pk, version=version, ruleset=ruleset, year=year,
-                            evaluated=evaluated)
     if shortfalls:
         answers = chunk_scored.send(sender=RescoreJob, job_id=job.pk, shortfalls=shortfalls)
         outcome.proposals = sum(answer for _receiver, answer in answers if isinstance(answer, int))

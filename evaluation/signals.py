@@ -10,9 +10,8 @@ from django.dispatch import Signal
 
 chunk_scored = Signal()
 
-# ``chunk_assessed`` is sent by a re-score chunk after its assessments are written, inside the chunk's
-# transaction, with ``evaluated``: (enterprise id, input digest, parsed profile, held tiers, engine result) for
-# every enterprise the chunk evaluated (enterprises skipped as unchanged are not in it), and the ``version``,
-# compiled ``ruleset`` and ``year``. The registry subscribes to propose pool entries (proactive discovery). It is
-# sent only when someone listens, so a re-score without the registry pays nothing for it.
-chunk_assessed = Signal()
+# ``job_finished`` is sent once per re-score job, with its ``job_id``, when its last chunk has committed and the
+# job is marked done (outside any chunk's transaction). The registry subscribes to run proactive discovery over
+# the enterprises the job judged anew, as work of its own after the job, so the re-score itself pays nothing for
+# it.
+job_finished = Signal()

@@ -50,15 +50,15 @@ class RegistryConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: models, signals and receivers may be imported only once every app is loaded.
-        from evaluation.signals import chunk_assessed, chunk_scored
+        from evaluation.signals import chunk_scored, job_finished
 
         from .certifications import propose_demotions
-        from .pool import discover_from_chunk
+        from .tasks import queue_discovery_after_rescore
 
         # A re-score chunk's shortfalls become demotion proposals, in the chunk's transaction.
         chunk_scored.connect(propose_demotions, dispatch_uid="registry_propose_demotions")
-        # The chunk's evaluated enterprises near a tier they do not hold become pool proposals (discovery).
-        chunk_assessed.connect(discover_from_chunk, dispatch_uid="registry_discover_pool")
+        # After each re-score job, the enterprises it judged anew are looked at for tiers they are near (discovery).
+        job_finished.connect(queue_discovery_after_rescore, dispatch_uid="registry_discover_pool")
 
         from enterprises.signals import region_changed
 

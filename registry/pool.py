@@ -4,8 +4,9 @@ USCCs), proactive discovery proposes entries, reviewers accept or dismiss the pr
 Each function is one transaction: it locks the enterprises it changes (so two reviewers adding the same firm
 serialise, and the database's one-open-entry constraint never fires at a user), checks that the actor's region
 holds every enterprise, writes the rows and their audit entries. A bulk call or an import applies everything or
-nothing. Discovery runs inside a re-score chunk (``evaluation.signals.chunk_assessed``) or chunk by chunk for a
-region on demand; a chunk run twice finds its proposals already pending, and a dismissed proposal is proposed
+nothing. Discovery follows every re-score job over the enterprises it judged anew
+(``evaluation.signals.job_finished``, chunk by chunk as tasks of their own) or runs chunk by chunk for a region on
+demand; a chunk run twice finds its proposals already pending, and a dismissed proposal is proposed
 again only when the enterprise's figures (its input digest) have changed.
 """
 
@@ -30,6 +31,7 @@ from core.roles import regions_within, reviewer_of, sees_everything
 from enterprises.importer import ImportFileError, normalise_header, read_rows
 from enterprises.models import Enterprise, Tier
 from evaluation import engine, nearness
+from evaluation.models import Assessment, RescoreJob, RescoreStatus
 from evaluation.profiles import ENTERPRISE_FIELDS, profile_values, typed_values
 from evaluation.rescore import default_chunk_size, default_year, input_digest, resolve_ruleset
 from evaluation.versions import compiled
@@ -495,46 +497,66 @@ def advise_all(limit: int = 200) -> tuple[int, int]:
         total[1] += withdrawn
 
 
-def discover_from_chunk(sender: Any, *, job_id: int, version: Any, ruleset: Any, year: int, evaluated: list[tuple],
-                        **kwargs: Any) -> int:
-    """``chunk_assessed`` receiver: discovery over the enterprises a re-score chunk has just evaluated."""
-    if not settings.REGISTRY.get("POOL_DISCOVERY", True):
-        return 0
-    return discover(version, ruleset, year, evaluated, job_id=job_id)
-
-
 def discover_for_region(region_code: str, *, year: int | None = None, ruleset: str | None = None,
                         chunk_size: int | None = None, progress: Any = None) -> int:
     """Discovery on demand for every enterprise in a region, in bounded chunks in id order, one transaction
-    each (locks, then the same ``discover`` a re-score chunk runs). Safe to run twice. Returns proposals made."""
+    each (``discover_enterprises``). Safe to run twice. Returns proposals made."""
     version = resolve_ruleset(ruleset)
-    compiled_ruleset = compiled(version)
     year = year or default_year()
     size = chunk_size or default_chunk_size()
-    # The digest as a re-score would store it, so a dismissal made after either kind of run compares alike.
-    mode = b"explain" if settings.REGISTRY.get("RESCORE_EXPLAIN", False) else b"brief"
     ids = list(Enterprise.objects.filter(region_id__in=regions_within(region_code).values("code"))
                .order_by("pk").values_list("pk", flat=True))
     made = 0
     for start in range(0, len(ids), size):
-        part = ids[start:start + size]
-        with transaction.atomic():
-            rows = list(Enterprise.objects.select_for_update().filter(pk__in=part).order_by("pk")
-                        .values_list(*ENTERPRISE_FIELDS))
-            values = profile_values(rows, year)
-            evaluated = []
-            for row in rows:
-                inputs = values[row[0]]
-                if inputs is None:
-                    continue
-                try:
-                    parsed = engine.profile_from_values(*typed_values(inputs))
-                    result = engine.evaluate(parsed, compiled_ruleset, explain=True)
-                except engine.ProfileError:
-                    continue
-                evaluated.append((row[0], input_digest(mode, inputs), parsed, inputs[5], result))
-            made += discover(version, compiled_ruleset, year, evaluated)
+        made += discover_enterprises(version, year, ids[start:start + size])
         if progress:
             progress(min(start + size, len(ids)), len(ids))
     advise_all()
     return made
+
+
+def discover_enterprises(version: Any, year: int, ids: list[int], *, job_id: int | None = None) -> int:
+    """Discovery over ``ids`` in one transaction: lock them, read their figures, judge every tier explained, and
+    propose (``discover``). Returns proposals made."""
+    compiled_ruleset = compiled(version)
+    # The digest as a re-score stores it, so a dismissal made after either kind of run compares alike.
+    mode = b"explain" if settings.REGISTRY.get("RESCORE_EXPLAIN", False) else b"brief"
+    with transaction.atomic():
+        rows = list(Enterprise.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+                    .values_list(*ENTERPRISE_FIELDS))
+        values = profile_values(rows, year)
+        evaluated = []
+        for row in rows:
+            inputs = values[row[0]]
+            if inputs is None:
+                continue
+            try:
+                parsed = engine.profile_from_values(*typed_values(inputs))
+                result = engine.evaluate(parsed, compiled_ruleset, explain=True)
+            except engine.ProfileError:
+                continue
+            evaluated.append((row[0], input_digest(mode, inputs), parsed, inputs[5], result))
+        return discover(version, compiled_ruleset, year, evaluated, job_id=job_id)
+
+
+def rescored_chunks(job_id: int) -> list[list[int]]:
+    """The enterprises a finished re-score judged anew (its assessments name the job: new or changed results),
+    in chunks of the re-score's size. Discovery after the job looks at these only: the others' figures and
+    results did not change since discovery last saw them."""
+    job = RescoreJob.objects.filter(pk=job_id).values("chunk_size", "status").first()
+    if job is None or job.get("status") != RescoreStatus.DONE:
+        return []
+    ids = list(Assessment.objects.filter(job_id=job_id).order_by("enterprise_id")
+               .values_list("enterprise_id", flat=True).distinct())
+    size = job["chunk_size"] or default_chunk_size()
+    return [ids[start:start + size] for start in range(0, len(ids), size)]
+
+
+def discover_after_rescore(job_id: int, ids: list[int]) -> int:
+    """One chunk of the discovery that follows a re-score job (``rescored_chunks``), judged under the job's
+    ruleset and year, the proposals naming the job."""
+    job = RescoreJob.objects.select_related("ruleset").filter(pk=job_id).first()
+    if job is None or not settings.REGISTRY.get("POOL_DISCOVERY", True):
+        return 0
+    with acting_as(label="task:discovery", source="task", context={"job": job_id}):
+        return discover_enterprises(job.ruleset, job.year, ids, job_id=job_id)

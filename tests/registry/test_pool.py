@@ -12,11 +12,12 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.db.models import F
 from django.urls import reverse
 from openpyxl import Workbook
 
 from core.audit import AuditEntry, acting_as
-from enterprises.models import Enterprise, FinancialYear, Region
+from enterprises.models import Declaration, Enterprise, FinancialYear, Region
 from evaluation import engine, nearness
 from evaluation.engine.results import TierResult
 from evaluation.profiles import ENTERPRISE_FIELDS, profile_values, typed_values
@@ -350,3 +351,23 @@ def test_discovery_writes_proposals_and_audit_rows_in_one_statement(db: Any,
     before = AuditEntry.objects.count()
     assert pool.discover(version, ruleset, 2025, evaluated, job_id=8) == 0
     assert AuditEntry.objects.count() == before
+
+
+def test_discovery_follows_the_job_over_the_enterprises_it_judged_anew(db: Any, monkeypatch: Any) -> None:
+    from enterprises.services import figures_changed
+
+    firm = _near_enterprise()
+    other = _near_enterprise()
+    first = run_job_inline(plan_job(scope="all", ruleset="miit-2022", year=2025))
+    assert set(PoolProposal.objects.values_list("job_id", flat=True)) == {first.pk}
+    looked: list[list[int]] = []
+    real = pool.discover_enterprises
+    monkeypatch.setattr(pool, "discover_enterprises", lambda version, year, ids, **kw: looked.append(ids)
+                        or real(version, year, ids, **kw))
+    run_job_inline(plan_job(scope="all", ruleset="miit-2022", year=2025))
+    assert looked == []  # nothing changed: nothing judged anew, nothing looked at again
+    Declaration.objects.filter(enterprise=other).update(employees=F("employees") + 1)
+    figures_changed([other.pk])  # as the services do after a change
+    run_job_inline(plan_job(scope="all", ruleset="miit-2022", year=2025))
+    assert looked == [[other.pk]]
+    assert firm.pk not in looked[0]
