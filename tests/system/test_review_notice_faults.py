@@ -18,8 +18,6 @@ from tests.system.test_faults import _client_for, _closed_port, _draft, _wait_fo
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_reviewers_are_told_once_each_after_the_broker_comes_back(migration_data, redis_url):
-    from celery.contrib.testing.worker import start_worker
-
     city = reviewer("city", "330100", username="city-hangzhou")
     second_city = reviewer("city", "330100", username="city-hangzhou-2")
     reviewer("city", "330200", username="city-ningbo")
@@ -37,13 +35,7 @@ def test_reviewers_are_told_once_each_after_the_broker_comes_back(migration_data
     assert not Notification.objects.filter(kind="review_waiting").exists() and mail.outbox == []
     assert elapsed < 5, f"the request waited {elapsed:.1f} s on the dead broker"
 
-    with celery_broker(redis_url) as celery_app:
-        celery_app.control.purge()
-        assert followup.sweep_followups(older_than_seconds=0) == 1
-        with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-            assert _wait_for(lambda: Application.objects.get(pk=app.pk).followup_done), "follow-up never ran"
-        assert followup.sweep_followups(older_than_seconds=0) == 0
-    followup.run_followup(app.pk)  # a repeat tells nobody twice
+    _sweep_once_the_broker_is_back(app, redis_url)
 
     notes = Notification.objects.filter(kind="review_waiting")
     assert sorted(n.user.username for n in notes) == ["city-hangzhou", "city-hangzhou-2"]
@@ -54,8 +46,6 @@ def test_reviewers_are_told_once_each_after_the_broker_comes_back(migration_data
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_drawn_experts_are_told_once_each_after_the_broker_comes_back(migration_data, redis_url):
-    from celery.contrib.testing.worker import start_worker
-
     from registry import experts
     from tests.factories import expert
     from tests.registry.test_experts import in_expert_review
@@ -76,14 +66,22 @@ def test_drawn_experts_are_told_once_each_after_the_broker_comes_back(migration_
     assert not [m for m in mail.outbox if "/experts/assignments/" in m.body]
     assert Application.objects.get(pk=app.pk).followup_done is False
 
+    _sweep_once_the_broker_is_back(app, redis_url)
+
+    notes = Notification.objects.filter(kind="expert_drawn")
+    assert sorted(n.user.username for n in notes) == drawn
+    assert len([m for m in mail.outbox if "/experts/assignments/" in m.body]) == 3
+
+
+def _sweep_once_the_broker_is_back(app: Application, redis_url: str) -> None:
+    """The broker is back: the sweep queues the owed follow-up once, a real worker runs it, and a repeat of it
+    tells nobody twice."""
+    from celery.contrib.testing.worker import start_worker
+
     with celery_broker(redis_url) as celery_app:
         celery_app.control.purge()
         assert followup.sweep_followups(older_than_seconds=0) == 1
         with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
             assert _wait_for(lambda: Application.objects.get(pk=app.pk).followup_done), "follow-up never ran"
         assert followup.sweep_followups(older_than_seconds=0) == 0
-    followup.run_followup(app.pk)  # a repeat tells nobody twice
-
-    notes = Notification.objects.filter(kind="expert_drawn")
-    assert sorted(n.user.username for n in notes) == drawn
-    assert len([m for m in mail.outbox if "/experts/assignments/" in m.body]) == 3
+    followup.run_followup(app.pk)
