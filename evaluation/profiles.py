@@ -25,7 +25,7 @@ from django.db.models.functions import NullIf
 from django.utils.translation import gettext as _
 from psycopg.types.string import TextLoader
 
-from core.lookups import AnyOf
+from core.lookups import AnyOf, id_array
 from enterprises.models import (
     CONFIRMABLE,
     DECLARATION_GROUPS,
@@ -223,19 +223,21 @@ def _load_values_postgres(
     for section, key in engine.DECLARATION_VALUE_FIELDS:
         column = DECLARATION_GROUPS[section][key] if key else section
         columns.append("NULLIF(chuangke, '')" if column == "chuangke" else column)
+    array = id_array(ids)
     with connection.cursor() as cursor:
         # Numbers stay text here: most of a re-score only hashes them (``input_digest``), and building a Decimal
         # per figure costs more than the query. ``typed_values`` converts the few that are evaluated.
         cursor.cursor.adapters.register_loader("numeric", TextLoader)
         cursor.execute(f"SELECT enterprise_id, {', '.join(columns)} FROM {declaration_table}"
-                       " WHERE enterprise_id = ANY(%s) AND year = %s", [ids, year])
+                       " WHERE enterprise_id = ANY(%s::bigint[]) AND year = %s", [array, year])
         declarations = {row[0]: _json_decoded(row[1:]) for row in cursor.fetchall()}
         cursor.execute(f"SELECT enterprise_id, platform_score FROM {declaration_table}"
-                       " WHERE enterprise_id = ANY(%s) AND year = %s AND platform_score IS NOT NULL", [ids, year - 1])
+                       " WHERE enterprise_id = ANY(%s::bigint[]) AND year = %s AND platform_score IS NOT NULL",
+                       [array, year - 1])
         previous_scores = dict(cursor.fetchall())
         cursor.execute(f"SELECT enterprise_id, year, {', '.join(engine.FINANCIAL_VALUE_FIELDS)}"
                        f" FROM {FinancialYear._meta.db_table}"
-                       " WHERE enterprise_id = ANY(%s) AND year BETWEEN %s AND %s", [ids, year - 2, year])
+                       " WHERE enterprise_id = ANY(%s::bigint[]) AND year BETWEEN %s AND %s", [array, year - 2, year])
         financials: dict[int, dict[int, tuple]] = defaultdict(dict)
         for row in cursor.fetchall():
             financials[row[0]][row[1]] = row[1:]

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from psycopg.errors import UniqueViolation
 
 from core.audit import acting_as
-from core.lookups import AnyOf
+from core.lookups import AnyOf, id_array
 from enterprises.models import Enterprise, Region, Tier
 
 from . import engine
@@ -380,7 +380,7 @@ def stored_digests(ids: list[int], year: int, ruleset_id: int, tiers: int) -> tu
                 " SELECT min(input_digest) AS low, max(input_digest) AS high, count(*) AS n"
                 f" FROM {Assessment._meta.db_table} a"
                 " WHERE a.enterprise_id = e.id AND a.year = %s AND a.ruleset_id + 0 = %s) s WHERE s.n > 0",
-                [ids, year, ruleset_id],
+                [id_array(ids), year, ruleset_id],
             )
             rows = cursor.fetchall()
     else:
@@ -406,11 +406,11 @@ def unchanged(ids: list[int], year: int, ruleset_id: int, tiers: int, tag: str) 
             # a table a first scoring is still filling say (``+ 0`` keeps the ruleset's own index out of it).
             cursor.execute(
                 f"SELECT e.id, e.figures_version, e.needs_rescore FROM {Enterprise._meta.db_table} e"
-                " WHERE e.id = ANY(%s) AND e.held_tiers = '' AND ("
+                " WHERE e.id = ANY(%s::bigint[]) AND e.held_tiers = '' AND ("
                 f" SELECT count(*) FROM {Assessment._meta.db_table} a WHERE a.enterprise_id = e.id"
                 " AND a.year = %s AND a.ruleset_id + 0 = %s AND a.figures_version = e.figures_version"
                 " AND left(a.input_digest, %s) = %s) = %s",
-                [list(ids), year, ruleset_id, len(tag), tag, tiers],
+                [id_array(ids), year, ruleset_id, len(tag), tag, tiers],
             )
             rows = cursor.fetchall()
         return _clear_seen_flags(rows)
@@ -449,13 +449,13 @@ def _lock_and_clear(ids: list[int]) -> tuple[list[tuple], dict[int, int]]:
             # Lock, then clear only the flags that are set: rewriting every row (the flag is indexed, so no
             # row update is "heap-only") costs more than reading the chunk.
             cursor.execute(
-                f"SELECT {', '.join(ENTERPRISE_FIELDS)}, figures_version FROM {table} WHERE id = ANY(%s)"
+                f"SELECT {', '.join(ENTERPRISE_FIELDS)}, figures_version FROM {table} WHERE id = ANY(%s::bigint[])"
                 " ORDER BY id FOR UPDATE",
-                [list(ids)],
+                [id_array(ids)],
             )
             rows = cursor.fetchall()
-            cursor.execute(f"UPDATE {table} SET needs_rescore = false WHERE id = ANY(%s) AND needs_rescore",
-                           [list(ids)])
+            cursor.execute(f"UPDATE {table} SET needs_rescore = false WHERE id = ANY(%s::bigint[]) AND needs_rescore",
+                           [id_array(ids)])
     else:
         rows = list(Enterprise.objects.select_for_update().filter(AnyOf(F("pk"), ids)).order_by("pk")
                     .values_list(*ENTERPRISE_FIELDS, "figures_version"))
@@ -528,7 +528,9 @@ def _write_postgres(rows: list[tuple], snapshots: dict[str, str], fresh: set[int
             # (a new ruleset version scores the same inputs). The missing ones go straight into the table with
             # COPY; should another worker store one of them meanwhile, the COPY fails as a whole and they go
             # through the staging table's INSERT … ON CONFLICT instead.
-            cursor.execute(f"SELECT digest FROM {snapshot_table} WHERE digest = ANY(%s)", [list(snapshots)])
+            # The digests are hex, so they make an array literal as they are (see ``id_array``).
+            cursor.execute(f"SELECT digest FROM {snapshot_table} WHERE digest = ANY(%s::varchar[])",
+                           ["{" + ",".join(snapshots) + "}"])
             known = {digest for (digest,) in cursor.fetchall()}
             missing = [(d, text) for d, text in snapshots.items() if d not in known]
             if missing:
