@@ -1,7 +1,7 @@
 """Re-scoring many enterprises: jobs split into chunks that workers take independently.
 
 A job lists its enterprises once, in id order, as chunks of bounded size. Each chunk is one transaction: lock
-the chunk, read its enterprises with a constant number of queries, evaluate them with the engine, upsert the
+the chunk row, read its enterprises with a constant number of queries, evaluate them with the engine, upsert the
 assessments, record errors and demotion proposals, clear ``needs_rescore``, mark the chunk done and add to the
 job's counters. A chunk task that runs twice, or that is re-queued after its worker was killed, finds the chunk
 either done (nothing to do) or untouched (the killed transaction rolled back), so nothing is lost or doubled.
@@ -219,8 +219,8 @@ class Shortfall:
 
 
 def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutcome:
-    """Read, evaluate and write one chunk. Queries: the unchanged enterprises (1), lock and read the others with
-    the tiers they hold (1), declarations, last year's platform scores and financials (3), the stored digests (1),
+    """Read, evaluate and write one chunk. Queries: the unchanged enterprises (1), read the others with the
+    tiers they hold (1), declarations, last year's platform scores and financials (3), the stored digests (1),
     writes (a few): the same whatever the chunk size.
 
     An enterprise none of whose inputs changed since its assessments of this year and ruleset were stored (its
@@ -240,7 +240,7 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
     skipped = unchanged(ids, year, version.pk, tier_count, digest_tag(mode))
     outcome.scored += len(skipped)
     ids = [pk for pk in ids if pk not in skipped]
-    enterprises, figures_versions = _lock_and_clear(ids)
+    enterprises, figures_versions = _read_and_clear(ids)
     values = profile_values(enterprises, year)
     stored, existing = stored_digests(ids, year, version.pk, tier_count)
 
@@ -430,37 +430,47 @@ def _clear_seen_flags(rows: list[tuple[int, int, bool]]) -> set[int]:
     for pk, figures_version, needs_rescore in rows:
         if needs_rescore:
             flagged.setdefault(figures_version, []).append(pk)
+    if flagged and connection.vendor == "postgresql":
+        pairs = [(pk, v) for v, pks in flagged.items() for pk in pks]
+        with connection.cursor() as cursor:  # one statement, however many versions the chunk holds
+            cursor.execute(
+                f"UPDATE {Enterprise._meta.db_table} e SET needs_rescore = false"
+                " FROM unnest(%s::bigint[], %s::bigint[]) AS seen(id, figures_version)"
+                " WHERE e.id = seen.id AND e.figures_version = seen.figures_version AND e.needs_rescore",
+                [id_array(pk for pk, _v in pairs), id_array(v for _pk, v in pairs)],
+            )
+        return {row[0] for row in rows}
     for figures_version, pks in flagged.items():
         Enterprise.objects.filter(AnyOf(F("pk"), pks), figures_version=figures_version).update(needs_rescore=False)
     return {row[0] for row in rows}
 
 
-def _lock_and_clear(ids: list[int]) -> tuple[list[tuple], dict[int, int]]:
-    """Lock the chunk's enterprises, clear their ``needs_rescore`` flag and return their identity columns
+def _read_and_clear(ids: list[int]) -> tuple[list[tuple], dict[int, int]]:
+    """Read the chunk's enterprises and clear their ``needs_rescore`` flag; return their identity columns
     (``ENTERPRISE_FIELDS``: the id, then the engine's ``ENTERPRISE_VALUE_FIELDS``), in id order, with each one's
     ``figures_version``.
 
-    The lock holds until the chunk commits, so a figure saved meanwhile sets the flag again afterwards:
-    clearing it here never hides a change this chunk did not see.
+    Nothing is locked. Every service that changes what an evaluation reads bumps the enterprise's
+    ``figures_version`` as it sets the flag (``enterprises.services.figures_changed``), so a flag is cleared only
+    at the version read: a change committed after the read, or still in flight (the update then waits for it and
+    sees its version), keeps its flag, and the assessments written record the version they judged, so the next
+    re-score judges the enterprise again. Locking a thousand rows per chunk cost a write of every row's header
+    (and its WAL record) for nothing more.
     """
     if connection.vendor == "postgresql":
         table = Enterprise._meta.db_table
         with connection.cursor() as cursor:
-            # Lock, then clear only the flags that are set: rewriting every row (the flag is indexed, so no
-            # row update is "heap-only") costs more than reading the chunk.
             cursor.execute(
-                f"SELECT {', '.join(ENTERPRISE_FIELDS)}, figures_version FROM {table} WHERE id = ANY(%s::bigint[])"
-                " ORDER BY id FOR UPDATE",
+                f"SELECT {', '.join(ENTERPRISE_FIELDS)}, figures_version, needs_rescore FROM {table}"
+                " WHERE id = ANY(%s::bigint[]) ORDER BY id",
                 [id_array(ids)],
             )
             rows = cursor.fetchall()
-            cursor.execute(f"UPDATE {table} SET needs_rescore = false WHERE id = ANY(%s::bigint[]) AND needs_rescore",
-                           [id_array(ids)])
     else:
-        rows = list(Enterprise.objects.select_for_update().filter(AnyOf(F("pk"), ids)).order_by("pk")
-                    .values_list(*ENTERPRISE_FIELDS, "figures_version"))
-        Enterprise.objects.filter(AnyOf(F("pk"), ids), needs_rescore=True).update(needs_rescore=False)
-    return [row[:-1] for row in rows], {row[0]: row[-1] for row in rows}
+        rows = list(Enterprise.objects.filter(AnyOf(F("pk"), ids)).order_by("pk")
+                    .values_list(*ENTERPRISE_FIELDS, "figures_version", "needs_rescore"))
+    _clear_seen_flags([(row[0], row[-2], row[-1]) for row in rows])
+    return [row[:-2] for row in rows], {row[0]: row[-2] for row in rows}
 
 
 # --- Writing assessments in bulk -------------------------------------------------------------------------------

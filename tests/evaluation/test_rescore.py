@@ -437,3 +437,38 @@ def test_profile_snapshots_carry_only_the_index_their_lookups_use() -> None:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [ProfileSnapshot._meta.db_table])
         indexes = [row[0] for row in cursor.fetchall()]
     assert len(indexes) == 1 and "(digest)" in indexes[0] and "pattern_ops" not in indexes[0]
+
+
+def test_a_change_made_after_the_chunk_read_its_enterprise_keeps_the_flag_and_is_judged_again(
+    ruleset_2022, monkeypatch
+):
+    """Chunks lock no enterprise: the flag is cleared only at the figures version the chunk read, so a change
+    that lands between the read and the clear is not lost, and the next re-score judges it."""
+    from enterprises.services import figures_changed
+
+    ids = seed(3)
+    changed = ids[1]
+    real_clear = rescore._clear_seen_flags
+    calls = []
+
+    def change_then_clear(rows):
+        if rows and not calls:  # the chunk has read its enterprises; another writer saves a figure now
+            figures_changed([changed])
+            calls.append(rows)
+        return real_clear(rows)
+
+    monkeypatch.setattr(rescore, "_clear_seen_flags", change_then_clear)
+    job = rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    monkeypatch.setattr(rescore, "_clear_seen_flags", real_clear)
+    assert job.done == 3
+    flagged = set(Enterprise.objects.filter(pk__in=ids, needs_rescore=True).values_list("pk", flat=True))
+    assert flagged == {changed}
+    version = Enterprise.objects.values_list("figures_version", flat=True).get(pk=changed)
+    assert set(Assessment.objects.filter(enterprise_id=changed).values_list("figures_version", flat=True)) == {
+        version - 1}
+
+    again = rescore.run_job_inline(rescore.plan_job(scope="changed", ruleset="miit-2022", year=YEAR))
+    assert again.total == 1 and again.done == 1
+    assert set(Assessment.objects.filter(enterprise_id=changed).values_list("figures_version", flat=True)) == {
+        version}
+    assert not Enterprise.objects.filter(pk__in=ids, needs_rescore=True).exists()
