@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError
 
 from core.roles import region_q, visible_enterprises
-from enterprises.models import Enterprise, Tier
-from evaluation.profiles import ProfileUnavailable, build_profiles
+from enterprises.models import Enterprise, Region, Tier
+from evaluation.profiles import ENTERPRISE_FIELDS, enterprise_rows, profile_values, typed_values
 
 from . import engine
 from .models import (
@@ -39,7 +39,8 @@ from .versions import compiled
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = 500
+CHUNK_SIZE = 2000
+REGION = ENTERPRISE_FIELDS.index("region_id")
 
 
 # --- draft rulesets ----------------------------------------------------------------------------------------------
@@ -89,26 +90,29 @@ def create_draft(
 
 # --- comparing two evaluations ----------------------------------------------------------------------------------
 
-def tier_outcomes(profile: dict[str, Any], ruleset: Any) -> dict[str, tuple[bool, Any]]:
-    """{tier: (passed, score)} of one profile under one compiled ruleset."""
-    parsed = engine.parse_profile(profile)
-    result = engine.evaluate(parsed, ruleset, explain=False)
+def tier_outcomes(parsed: Any, ruleset: Any) -> dict[str, tuple[bool, Any]]:
+    """{tier: (passed, score)} of one parsed profile under one compiled ruleset (no explanation or advice: only
+    the outcome is compared)."""
+    result = engine.evaluate(parsed, ruleset, explain=False, advice=False)
     return {tier: (bool(r.passed), r.score) for tier, r in result.tiers.items()}
 
 
 def compare(
-    profiles: dict[int, dict[str, Any] | ProfileUnavailable], base: Any, candidate: Any
+    values: dict[int, tuple | None], base: Any, candidate: Any
 ) -> tuple[list[tuple[int, str, str, Any, Any]], int]:
-    """The (enterprise id, tier, gain|loss, score now, score proposed) differences, and how many were skipped."""
+    """The (enterprise id, tier, gain|loss, score now, score proposed) differences, and how many were skipped.
+    ``values`` are ``profiles.profile_values`` (``None`` for an enterprise without a declaration): the same
+    profiles the re-score judges, read as plain rows."""
     changes = []
     skipped = 0
-    for enterprise_id, profile in profiles.items():
-        if isinstance(profile, ProfileUnavailable):
+    for enterprise_id, inputs in values.items():
+        if inputs is None:
             skipped += 1
             continue
         try:
-            now = tier_outcomes(profile, base)
-            proposed = tier_outcomes(profile, candidate)
+            parsed = engine.profile_from_values(*typed_values(inputs))
+            now = tier_outcomes(parsed, base)
+            proposed = tier_outcomes(parsed, candidate)
         except engine.ProfileError:
             skipped += 1
             continue
@@ -159,10 +163,11 @@ def run(job: SimulationJob, progress: Any = None) -> SimulationJob:
         started_at=timezone.now(), error="",
     )
     job.changes.all().delete()  # a re-run (e.g. a redelivered task) starts clean
+    city_of = {code: city or code for code, city in Region.objects.values_list("code", "city_code")}
     for start in range(0, len(ids), CHUNK_SIZE):
-        chunk = list(Enterprise.objects.filter(pk__in=ids[start:start + CHUNK_SIZE]).select_related("region"))
-        changes, skipped = compare(build_profiles(chunk, job.year), base, candidate)
-        cities = {e.pk: e.region.city_code or e.region_id for e in chunk}
+        chunk = enterprise_rows(ids[start:start + CHUNK_SIZE])
+        changes, skipped = compare(profile_values(chunk, job.year), base, candidate)
+        cities = {row[0]: city_of[row[REGION]] for row in chunk}
         SimulationChange.objects.bulk_create([
             SimulationChange(job=job, enterprise_id=pk, city_code=cities[pk], tier=tier, kind=kind,
                              base_score=_score(s0), candidate_score=_score(s1))
