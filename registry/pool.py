@@ -31,8 +31,8 @@ from core.roles import regions_within, reviewer_of, sees_everything
 from enterprises.importer import ImportFileError, normalise_header, read_rows
 from enterprises.models import Enterprise, Tier
 from evaluation import engine, nearness
-from evaluation.models import Assessment, RescoreJob, RescoreStatus
-from evaluation.profiles import ENTERPRISE_FIELDS, profile_values, typed_values
+from evaluation.models import Assessment, RescoreJob, RescoreStatus, RulesetVersion
+from evaluation.profiles import ENTERPRISE_FIELDS, enterprise_rows, profile_values, typed_values
 from evaluation.rescore import default_chunk_size, default_year, input_digest, resolve_ruleset
 from evaluation.versions import compiled
 
@@ -392,24 +392,23 @@ def _propose_orm(candidates: list[tuple], ruleset_id: int, year: int, job_id: in
 
 
 def _propose_postgres(candidates: list[tuple], ruleset_id: int, year: int, job_id: int | None) -> int:
-    """The same as ``_propose_orm`` in one statement: the candidates as arrays, the checks as anti-joins (no
-    lists of ids to compare row by row), the proposals and their audit rows written together."""
+    """The same as ``_propose_orm`` in one statement: the candidates as one JSON document (psycopg adapts a
+    list parameter element by element, which cost more than the statement), the checks as anti-joins (no lists
+    of ids to compare row by row), the proposals and their audit rows written together."""
     template = build_entry(None, AuditAction.CREATE, content_type=ContentType.objects.get_for_model(PoolProposal),
                            object_id=0, object_repr="", reason=_("Proposed by discovery"))
     proposals, entries = PoolProposal._meta.db_table, PoolEntry._meta.db_table
-    columns: list[list] = [[], [], [], [], [], [], [], [], []]
+    records = []
     for e, t, d, rule, score, mark, unmet in candidates:
         after = _audit_after(t, rule)
-        row = (e, t, d, rule, score, mark, orjson.dumps(unmet, default=str).decode(),
-               orjson.dumps(diff(None, after)).decode(), orjson.dumps(after).decode())
-        for column, value in zip(columns, row, strict=True):
-            column.append(value)
+        records.append({"enterprise_id": e, "tier": t, "input_digest": d, "rule": rule, "score": score,
+                        "pass_mark": mark, "unmet": unmet, "changes": diff(None, after), "after": after})
     now = timezone.now()
     sql = f"""
         WITH v AS (
-            SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[], %s::numeric[],
-                                 %s::numeric[], %s::jsonb[], %s::jsonb[], %s::jsonb[])
-                AS v(enterprise_id, tier, input_digest, rule, score, pass_mark, unmet, changes, after)
+            SELECT * FROM jsonb_to_recordset(%s::jsonb)
+                AS v(enterprise_id bigint, tier varchar, input_digest varchar, rule varchar, score numeric,
+                     pass_mark numeric, unmet jsonb, changes jsonb, after jsonb)
         ), ins AS (
             INSERT INTO {proposals} (enterprise_id, tier, year, ruleset_id, input_digest, rule, score, pass_mark,
                                      unmet, advice, advised, job_id, status, decision_note, created_at)
@@ -431,7 +430,7 @@ def _propose_postgres(candidates: list[tuple], ruleset_id: int, year: int, job_i
                v.changes, NULL, v.after, %s, %s::jsonb
         FROM ins JOIN v ON v.enterprise_id = ins.enterprise_id AND v.tier = ins.tier
     """
-    params = [*columns, year, ruleset_id, job_id, ProposalStatus.PENDING, now,
+    params = [orjson.dumps(records, default=str).decode(), year, ruleset_id, job_id, ProposalStatus.PENDING, now,
               ProposalStatus.PENDING, ProposalStatus.ACCEPTED,
               now, template.actor_id, template.actor_label, template.source, template.action,
               template.content_type_id, template.reason, orjson.dumps(template.context, default=str).decode()]
@@ -440,30 +439,35 @@ def _propose_postgres(candidates: list[tuple], ruleset_id: int, year: int, job_i
         return cursor.rowcount
 
 
-def advise_proposals(limit: int = 200) -> tuple[int, int]:
+def advise_proposals(limit: int = 1000) -> tuple[int, int]:
     """Add the engine's advice to up to ``limit`` proposals still without it, oldest first, in one
     transaction (rows locked with SKIP LOCKED, so two workers share the backlog). A proposal whose rule asks
     for concrete advice and whose advice is not concrete is withdrawn (``not_concrete``); it is proposed again
     only with new figures. Returns (advised, withdrawn); safe to run twice. The figures read are the
     enterprise's current ones: when they changed since the proposal, its digest no longer matches and the
-    proposal is withdrawn, since the next re-score judges the new figures."""
-    advised = withdrawn = 0
+    proposal is withdrawn, since the next re-score judges the new figures.
+
+    Queries: the proposals, their rulesets, the enterprises' values (four per figures year), one update and the
+    withdrawals' audit rows, whatever ``limit`` is."""
     with transaction.atomic():
-        rows = list(PoolProposal.objects.select_for_update(skip_locked=True).select_related("ruleset")
-                    .filter(advised=False, status=ProposalStatus.PENDING).order_by("pk")[:limit])
+        rows = list(PoolProposal.objects.select_for_update(skip_locked=True)
+                    .filter(advised=False, status=ProposalStatus.PENDING).order_by("pk")
+                    .only("pk", "enterprise_id", "tier", "year", "ruleset_id", "input_digest", "status")[:limit])
         if not rows:
             return 0, 0
         by_year: dict[tuple[int, int], list[PoolProposal]] = {}
         for r in rows:
             by_year.setdefault((r.year, r.ruleset_id), []).append(r)
+        versions = RulesetVersion.objects.in_bulk({r.ruleset_id for r in rows})
         mode = b"explain" if settings.REGISTRY.get("RESCORE_EXPLAIN", False) else b"brief"
-        now_withdrawn: list[PoolProposal] = []
-        for (year, _ruleset_id), group in by_year.items():
-            version = group[0].ruleset
+        now_withdrawn: list[tuple[PoolProposal, str]] = []
+        for (year, ruleset_id), group in by_year.items():
+            version = versions[ruleset_id]
             ruleset = compiled(version)
             rules = nearness.near_rules(version)
-            values = profile_values(list(Enterprise.objects.filter(pk__in={r.enterprise_id for r in group})
-                                         .order_by("pk").values_list(*ENTERPRISE_FIELDS)), year)
+            enterprises = enterprise_rows(sorted({r.enterprise_id for r in group}))
+            names = {row[0]: row[ENTERPRISE_FIELDS.index("name")] for row in enterprises}
+            values = profile_values(enterprises, year)
             for r in group:
                 inputs = values.get(r.enterprise_id)
                 rule = rules.get(r.tier)
@@ -476,17 +480,33 @@ def advise_proposals(limit: int = 200) -> tuple[int, int]:
                 r.advice, r.advised = advice, True
                 if not ok:
                     r.status = ProposalStatus.NOT_CONCRETE
-                    now_withdrawn.append(r)
-        PoolProposal.objects.bulk_update(rows, ["advice", "advised", "status"])
+                    now_withdrawn.append((r, names.get(r.enterprise_id, "")))
+        _store_advice(rows)
         record_many(build_entry(r, AuditAction.TRANSITION, before={"status": ProposalStatus.PENDING},
-                                after={"status": r.status}, reason=_("The advice is not concrete."))
-                    for r in now_withdrawn)
+                                after={"status": r.status}, reason=_("The advice is not concrete."),
+                                object_repr=f"{name} — {r.get_tier_display()}")
+                    for r, name in now_withdrawn)
         withdrawn = len(now_withdrawn)
         advised = len(rows) - withdrawn
     return advised, withdrawn
 
 
-def advise_all(limit: int = 200) -> tuple[int, int]:
+def _store_advice(rows: list[PoolProposal]) -> None:
+    """Write the proposals' advice, flag and status in one statement (on PostgreSQL from one JSON document: the
+    ORM's ``bulk_update`` builds a CASE per row and field, which cost more than working the advice out)."""
+    if connection.vendor != "postgresql":
+        PoolProposal.objects.bulk_update(rows, ["advice", "advised", "status"])
+        return
+    records = [{"id": r.pk, "advice": r.advice, "status": r.status} for r in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {PoolProposal._meta.db_table} p SET advice = a.advice, advised = true, status = a.status"
+            " FROM jsonb_to_recordset(%s::jsonb) AS a(id bigint, advice jsonb, status varchar) WHERE p.id = a.id",
+            [orjson.dumps(records, default=str).decode()],
+        )
+
+
+def advise_all(limit: int = 1000) -> tuple[int, int]:
     """``advise_proposals`` until no proposal waits for its advice."""
     total = [0, 0]
     while True:

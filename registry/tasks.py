@@ -53,7 +53,7 @@ def send_reminders(on: str | None = None) -> int:
 
 
 @shared_task(name="registry.advise_pool_proposals", ignore_result=True, **RETRY)
-def advise_pool_proposals(limit: int = 200) -> list[int]:
+def advise_pool_proposals(limit: int = 1000) -> list[int]:
     """Add the engine's advice to pool proposals a re-score made (bounded batches until none is left)."""
     return list(pool.advise_all(limit))
 
