@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from enterprises.models import Tier
-
-from .models import ApplicationEvent
 
 
 def stage_days(tier: str, stage: str) -> int | None:
@@ -29,10 +27,9 @@ def stage_days(tier: str, stage: str) -> int | None:
 
 
 def with_stage_since(queryset: QuerySet) -> QuerySet:
-    """Annotate ``stage_since``: when each application entered its current state."""
-    entered = (ApplicationEvent.objects.filter(application=OuterRef("pk"), to_status=OuterRef("status"))
-               .order_by("-created_at", "-id").values("created_at")[:1])
-    return queryset.annotate(stage_since=Subquery(entered))
+    """Annotate ``stage_since``: when each application entered its current state (its newest history entry into
+    that state, kept on the row as ``stage_entered_at``)."""
+    return queryset.annotate(stage_since=F("stage_entered_at"))
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:

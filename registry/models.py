@@ -9,6 +9,7 @@ which level may act in which state, and what each action does) is data in ``regi
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -101,6 +102,9 @@ class Application(AuditedModel):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # Follow-up work (notifications, re-score) queued after commit; a periodic sweep re-queues what is not done.
     followup_done = models.BooleanField(default=True, editable=False, db_index=True)
+    # When it entered its current status: the newest history entry into that status (``ApplicationEvent.save``
+    # keeps it), so the deadlines and the dashboard's overdue count read a column, not the history per row.
+    stage_entered_at = models.DateTimeField(_("in this status since"), null=True, blank=True, editable=False)
 
     objects = ApplicationQuerySet.as_manager()
 
@@ -117,7 +121,7 @@ class Application(AuditedModel):
                 name="one_open_application_per_tier",
             ),
         ]
-        indexes = [models.Index(fields=["status", "tier"])]
+        indexes = [models.Index(fields=["status", "tier", "stage_entered_at"], name="application_stage_since")]
         verbose_name = _("application")
         verbose_name_plural = _("applications")
 
@@ -154,6 +158,20 @@ class ApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.action} by {self.actor_label}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        creating = self._state.adding
+        super().save(*args, **kwargs)
+        if creating and self.to_status:
+            entered_status(self.application_id, self.to_status, self.created_at)
+
+
+def entered_status(application_id: int, status: str, at: datetime.datetime) -> None:
+    """Record that the application entered ``status`` at ``at``, if that is still its status and no later entry
+    into it is recorded (``Application.stage_entered_at``)."""
+    Application.objects.filter(pk=application_id, status=status).filter(
+        Q(stage_entered_at__isnull=True) | Q(stage_entered_at__lte=at)
+    ).update(stage_entered_at=at)
 
 
 class EvidenceClaim(models.TextChoices):

@@ -427,3 +427,32 @@ def test_a_lost_follow_up_is_finished_by_the_sweep_without_repeating_sent_mail(e
     notifications.finish_followups()
     notifications.notify_event(app.events.last().pk)
     assert len(mail.outbox) == 2
+
+
+def test_the_time_an_application_entered_its_status_is_its_newest_history_entry_into_it(enterprise_a, city,
+                                                                                        province):
+    """``stage_entered_at`` (what the deadlines and the overdue counts read) agrees with the history after every
+    step, including a return to a status the application held before."""
+    from django.db.models import OuterRef, Subquery
+
+    from registry.models import Application, ApplicationEvent
+
+    def from_history() -> dict:
+        newest = (ApplicationEvent.objects.filter(application=OuterRef("pk"), to_status=OuterRef("status"))
+                  .order_by("-created_at", "-id").values("created_at")[:1])
+        return dict(Application.objects.annotate(h=Subquery(newest)).values_list("pk", "h"))
+
+    def stored() -> dict:
+        return dict(Application.objects.values_list("pk", "stage_entered_at"))
+
+    app = submitted(enterprise_a)
+    seen = [stored()[app.pk]]
+    assert stored() == from_history() and seen[0] is not None
+    app = applications.decide(app, user=city, action="return", reason="please attach the audit report")
+    app = applications.submit_application(app, user=enterprise_a.owner)  # back in city review
+    assert stored() == from_history() and stored()[app.pk] > seen[0]
+    applications.decide(app, user=city, action="approve")
+    app = applications.decide(app, user=province, action="approve")
+    app = applications.decide(app, user=province, action="object", reason="a competitor disputes the patents")
+    assert app.status == "provincial_review"
+    assert stored() == from_history()
