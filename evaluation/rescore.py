@@ -14,7 +14,7 @@ import functools
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,71 +230,46 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
     evaluated, since a shortfall on a held tier must reach the reviewers: the chunk
     sends its shortfalls with ``signals.chunk_scored`` inside its transaction (the registry turns them into
     demotion proposals).
+
+    On PostgreSQL the rows of enterprises with nothing stored for this year and ruleset are streamed with COPY
+    into the table while the chunk evaluates, so the database takes them in while the engine works on the next
+    ones. Should a row appear meanwhile (a live evaluation racing the chunk), that COPY fails as a whole and the
+    chunk is evaluated again with every row going through the merge (``write_assessments``).
     """
-    outcome = ChunkOutcome()
     version = job.ruleset
-    ruleset = _compiled(version)
     year = job.year
+    ruleset = _compiled(version)
     tier_count = len(ruleset.plan()[1])
     mode = b"explain" if explain else b"brief"
     skipped = unchanged(ids, year, version.pk, tier_count, digest_tag(mode))
-    outcome.scored += len(skipped)
     ids = [pk for pk in ids if pk not in skipped]
     enterprises, figures_versions = _read_and_clear(ids)
     values = profile_values(enterprises, year)
     stored, existing = stored_digests(ids, year, version.pk, tier_count)
+    fresh = set(ids) - existing
 
-    now = timezone.now()
-    rows: list[tuple] = []
-    snapshots: dict[str, str] = {}
-    shortfalls: list[Shortfall] = []
-    same_inputs: dict[int, list[int]] = {}
-    for enterprise in enterprises:
-        enterprise_id = enterprise[0]
-        inputs = values[enterprise_id]
-        if inputs is None:
-            outcome.failed += 1
-            outcome.errors.append((enterprise_id, "declarations", _("no declaration for %(year)s") % {"year": year}))
-            continue
-        held = inputs[5]
-        digest = input_digest(mode, inputs)
-        if not held and stored.get(enterprise_id) == digest:
-            # The same result, judged before the version was last bumped (or by a live evaluation): record the
-            # version it holds for, so the next re-score skips it without reading it.
-            same_inputs.setdefault(figures_versions[enterprise_id], []).append(enterprise_id)
-            outcome.scored += 1
-            continue
+    def scoring() -> _ChunkPass:
+        return _ChunkPass(job=job, ruleset=ruleset, mode=mode, explain=explain, values=values,
+                          figures_versions=figures_versions, stored=stored)
+
+    chunk = scoring()
+    if fresh and connection.vendor == "postgresql":
         try:
-            parsed = engine.profile_from_values(*typed_values(inputs))
-            result = engine.evaluate(parsed, ruleset, explain=explain, advice=False)
-            rereview = {}
-            if held:
-                # A held tier is judged as its re-review would judge it (criteria.md §4.6: some rules differ).
-                # Every tier is evaluated so prerequisites are judged as in a full evaluation; always explained,
-                # since a demotion proposal must say which rules are no longer met.
-                rereview = engine.evaluate(parsed, ruleset, rereview=True, explain=True, advice=False).tiers
-        except engine.ProfileError as exc:
-            outcome.failed += 1
-            outcome.errors.append((enterprise_id, exc.field, exc.message))
-            continue
-        if digest not in snapshots:
-            snapshots[digest] = snapshot_json(inputs)
-        for tier, tier_result in result.tiers.items():
-            data = tier_result.to_dict(portable=True) if explain else tier_result.brief_dict()
-            rows.append((
-                enterprise_id, year, version.pk, tier, tier_result.status, bool(tier_result.passed),
-                tier_result.route or "", tier_result.score, tier_result.max_score,
-                orjson.dumps(data, default=str).decode(), digest, figures_versions[enterprise_id], now, job.pk,
-            ))
-        for tier in held:
-            tier_result = rereview.get(tier) or result.tiers.get(tier)
-            if tier_result is not None and tier_result.status == "failed":
-                unmet = [{"code": u.code, "message": u.message, "msg": u.portable()} for u in tier_result.unmet]
-                shortfalls.append(Shortfall(enterprise_id, tier, year, unmet))
-        outcome.scored += 1
+            with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(
+                f"COPY {Assessment._meta.db_table} ({', '.join(ROW_COLUMNS)}) FROM STDIN"
+            ) as copy:
+                chunk.run(enterprises, fresh=fresh, stream=copy.write_row)
+        except UniqueViolation:  # raised by the raw COPY, so psycopg's class, not Django's
+            logger.info("re-score: assessments appeared while the chunk ran; merging instead")
+            chunk = scoring()
+            chunk.run(enterprises)
+    else:
+        chunk.run(enterprises)
+    outcome = chunk.outcome
+    outcome.scored += len(skipped)
 
-    write_assessments(rows, snapshots, fresh=set(ids) - existing)
-    for figures_version, pks in same_inputs.items():
+    write_assessments(chunk.rows, chunk.snapshots)
+    for figures_version, pks in chunk.same_inputs.items():
         Assessment.objects.filter(AnyOf(F("enterprise_id"), pks), year=year, ruleset_id=version.pk).exclude(
             figures_version=figures_version).update(figures_version=figures_version)
     if outcome.errors:
@@ -302,12 +277,85 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
             [RescoreError(job_id=job.pk, enterprise_id=pk, field=f[:100], message=m) for pk, f, m in outcome.errors],
             ignore_conflicts=True,
         )
-    if shortfalls:
-        answers = chunk_scored.send(sender=RescoreJob, job_id=job.pk, shortfalls=shortfalls)
+    if chunk.shortfalls:
+        answers = chunk_scored.send(sender=RescoreJob, job_id=job.pk, shortfalls=chunk.shortfalls)
         outcome.proposals = sum(answer for _receiver, answer in answers if isinstance(answer, int))
-    if rows:
+    if chunk.written:
         version.mark_used()
     return outcome
+
+
+@dataclass
+class _ChunkPass:
+    """One evaluation of a chunk's enterprises: the rows to write (streamed, for ``fresh`` enterprises, to
+    ``stream`` as they are made), the snapshots, shortfalls and counts."""
+
+    job: RescoreJob
+    ruleset: Any
+    mode: bytes
+    explain: bool
+    values: dict[int, tuple | None]
+    figures_versions: dict[int, int]
+    stored: dict[int, str]
+    outcome: ChunkOutcome = field(default_factory=ChunkOutcome)
+    rows: list[tuple] = field(default_factory=list)
+    written: int = 0
+    snapshots: dict[str, str] = field(default_factory=dict)
+    shortfalls: list[Shortfall] = field(default_factory=list)
+    same_inputs: dict[int, list[int]] = field(default_factory=dict)
+
+    def run(self, enterprises: list[tuple], fresh: Container[int] = frozenset(),
+            stream: Callable[[tuple], Any] | None = None) -> None:
+        outcome, ruleset, explain, mode = self.outcome, self.ruleset, self.explain, self.mode
+        year, version_id, job_id = self.job.year, self.job.ruleset_id, self.job.pk
+        now = timezone.now()
+        for enterprise in enterprises:
+            enterprise_id = enterprise[0]
+            inputs = self.values[enterprise_id]
+            if inputs is None:
+                outcome.failed += 1
+                outcome.errors.append((enterprise_id, "declarations",
+                                       _("no declaration for %(year)s") % {"year": year}))
+                continue
+            held = inputs[5]
+            digest = input_digest(mode, inputs)
+            if not held and self.stored.get(enterprise_id) == digest:
+                # The same result, judged before the version was last bumped (or by a live evaluation): record
+                # the version it holds for, so the next re-score skips it without reading it.
+                self.same_inputs.setdefault(self.figures_versions[enterprise_id], []).append(enterprise_id)
+                outcome.scored += 1
+                continue
+            try:
+                parsed = engine.profile_from_values(*typed_values(inputs))
+                result = engine.evaluate(parsed, ruleset, explain=explain, advice=False)
+                rereview = {}
+                if held:
+                    # A held tier is judged as its re-review would judge it (criteria.md §4.6: some rules
+                    # differ). Every tier is evaluated so prerequisites are judged as in a full evaluation;
+                    # always explained, since a demotion proposal must say which rules are no longer met.
+                    rereview = engine.evaluate(parsed, ruleset, rereview=True, explain=True, advice=False).tiers
+            except engine.ProfileError as exc:
+                outcome.failed += 1
+                outcome.errors.append((enterprise_id, exc.field, exc.message))
+                continue
+            if digest not in self.snapshots:
+                self.snapshots[digest] = snapshot_json(inputs)
+            write = stream if stream is not None and enterprise_id in fresh else self.rows.append
+            for tier, tier_result in result.tiers.items():
+                data = tier_result.to_dict(portable=True) if explain else tier_result.brief_dict()
+                write((
+                    enterprise_id, year, version_id, tier, tier_result.status, bool(tier_result.passed),
+                    tier_result.route or "", tier_result.score, tier_result.max_score,
+                    orjson.dumps(data, default=str).decode(), digest, self.figures_versions[enterprise_id], now,
+                    job_id,
+                ))
+                self.written += 1
+            for tier in held:
+                tier_result = rereview.get(tier) or result.tiers.get(tier)
+                if tier_result is not None and tier_result.status == "failed":
+                    unmet = [{"code": u.code, "message": u.message, "msg": u.portable()} for u in tier_result.unmet]
+                    self.shortfalls.append(Shortfall(enterprise_id, tier, year, unmet))
+            outcome.scored += 1
 
 
 _COMPILED: dict[tuple[int, str], Any] = {}

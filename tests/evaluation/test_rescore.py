@@ -472,3 +472,22 @@ def test_a_change_made_after_the_chunk_read_its_enterprise_keeps_the_flag_and_is
     assert set(Assessment.objects.filter(enterprise_id=changed).values_list("figures_version", flat=True)) == {
         version}
     assert not Enterprise.objects.filter(pk__in=ids, needs_rescore=True).exists()
+
+
+def test_rows_stored_after_the_chunk_read_none_make_the_streamed_copy_fall_back_to_the_merge(ruleset_2022,
+                                                                                             monkeypatch):
+    """PostgreSQL streams the rows of enterprises with nothing stored while it evaluates. When rows appear
+    meanwhile (here: the chunk is told none are stored though a live evaluation's are), that COPY fails as a
+    whole, and the chunk evaluates again and merges: it commits, with one row per tier carrying its result."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the streamed COPY is PostgreSQL's path")
+    ids = seed(3)
+    rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    rows = Assessment.objects.filter(enterprise_id__in=ids, ruleset=ruleset_2022, year=YEAR)
+    rows.update(status="pending", input_digest="raced", figures_version=None)
+    monkeypatch.setattr(rescore, "stored_digests", lambda *args: ({}, set()))
+    job = rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
+    assert (job.status, job.done, job.failed) == ("done", 3, 0)
+    assert rows.count() == 3 * len(Tier.values)
+    assert not rows.filter(input_digest="raced").exists()
+    assert set(rows.values_list("job_id", flat=True)) == {job.pk}
