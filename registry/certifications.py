@@ -14,14 +14,16 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import AuditAction, acting_as, build_entry, record, record_many
+from core.lookups import AnyOf
 from enterprises.models import Enterprise, Tier
 from evaluation.rescore import Shortfall
 
@@ -198,6 +200,8 @@ def propose_demotions(shortfalls: Iterable[Shortfall], job_id: int | None = None
     shortfalls = list(shortfalls)
     if not shortfalls:
         return 0
+    if connection.vendor == "postgresql":
+        return _propose_demotions_postgres(shortfalls, job_id)
     held = {
         (enterprise_id, tier): cert_id
         for cert_id, enterprise_id, tier in Certification.objects.valid_on()
@@ -241,6 +245,58 @@ def propose_demotions(shortfalls: Iterable[Shortfall], job_id: int | None = None
         for p in created
     )
     return len(created)
+
+
+def _propose_demotions_postgres(shortfalls: list[Shortfall], job_id: int | None) -> int:
+    """``propose_demotions`` in one statement: the shortfalls as one JSON document, the certification holding
+    each (the newest valid one, read through ``valid_on``), the proposals inserted unless one is open for that
+    certification (the partial unique index decides), and their audit entries written with them."""
+    reason = _("Re-score #%(job)s: no longer meets the tier.") % {"job": job_id} if job_id else ""
+    template = build_entry(None, AuditAction.CREATE, content_type=ContentType.objects.get_for_model(DemotionProposal),
+                           object_id=0, object_repr="", reason=reason, context={"job": job_id} if job_id else None)
+    records = orjson.dumps([{"enterprise_id": s.enterprise_id, "tier": s.tier, "year": s.year, "unmet": s.unmet}
+                            for s in shortfalls], default=str).decode()
+    valid_sql, valid_params = (
+        Certification.objects.valid_on().filter(AnyOf(F("enterprise_id"), {s.enterprise_id for s in shortfalls}))
+        .order_by().values("id", "enterprise_id", "tier", "granted_on").query.sql_with_params()
+    )
+    labels = orjson.dumps({code: str(label) for code, label in Tier.choices}).decode()
+    sql = f"""
+        WITH s AS (
+            SELECT * FROM jsonb_to_recordset(%s::jsonb) AS s(enterprise_id bigint, tier varchar, year integer,
+                                                               unmet jsonb)
+        ), held AS (
+            SELECT DISTINCT ON (h.enterprise_id, h.tier) h.id, h.enterprise_id, h.tier
+            FROM ({valid_sql}) h ORDER BY h.enterprise_id, h.tier, h.granted_on DESC, h.id DESC
+        ), ins AS (
+            INSERT INTO {DemotionProposal._meta.db_table} (enterprise_id, certification_id, tier, year, unmet,
+                                                          job_id, status, decision_reason, created_at)
+            SELECT s.enterprise_id, held.id, s.tier, s.year, s.unmet, %s, %s, '', %s
+            FROM s JOIN held ON held.enterprise_id = s.enterprise_id AND held.tier = s.tier
+            ON CONFLICT DO NOTHING
+            RETURNING id, enterprise_id, certification_id, tier, year, status
+        )
+        INSERT INTO {template._meta.db_table} (created_at, actor_id, actor_label, source, action,
+            content_type_id, object_id, object_repr, enterprise_id, changes, before, after, reason, context)
+        SELECT %s, %s, %s, %s, %s, %s, ins.id::text, left(e.name || ' — ' || (%s::jsonb ->> ins.tier), 200),
+               ins.enterprise_id,
+               jsonb_build_object('certification_id', jsonb_build_array(NULL, ins.certification_id),
+                                  'status', jsonb_build_array(NULL, ins.status),
+                                  'tier', jsonb_build_array(NULL, ins.tier),
+                                  'year', jsonb_build_array(NULL, ins.year)),
+               NULL,
+               jsonb_build_object('tier', ins.tier, 'year', ins.year, 'status', ins.status,
+                                  'certification_id', ins.certification_id),
+               %s, %s::jsonb
+        FROM ins JOIN {Enterprise._meta.db_table} e ON e.id = ins.enterprise_id
+    """
+    now = timezone.now()
+    params = [records, *valid_params, job_id, DemotionStatus.OPEN, now,
+              now, template.actor_id, template.actor_label, template.source, template.action,
+              template.content_type_id, labels, template.reason, orjson.dumps(template.context, default=str).decode()]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 # --- Expiry ---------------------------------------------------------------------------------------------

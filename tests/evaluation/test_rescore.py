@@ -194,6 +194,12 @@ def test_a_certified_enterprise_that_no_longer_meets_its_tier_is_proposed_for_de
     assert giant.status == "active", "never an automatic demotion"
     entry = AuditEntry.objects.for_object(proposal).get()
     assert entry.context["job"] == job.pk
+    # The same entry whichever database wrote it (PostgreSQL writes proposals and entries in one statement).
+    after = {"tier": "little_giant", "year": YEAR, "status": "open", "certification_id": giant.pk}
+    assert (entry.action, entry.object_repr, entry.enterprise_id) == ("create", str(proposal), enterprise.pk)
+    assert entry.after == after and entry.before is None
+    assert entry.changes == {key: [None, value] for key, value in after.items()}
+    assert entry.reason == f"Re-score #{job.pk}: no longer meets the tier."
 
     rescore.run_job_inline(rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR))
     assert DemotionProposal.objects.filter(enterprise=enterprise).count() == 1
