@@ -130,15 +130,17 @@ class Assessment(models.Model):
     """
 
     # No index of its own: ``unique_assessment`` starts with the enterprise, and every index costs each
-    # re-scored row a write.
+    # re-scored row a write. Neither foreign key has a constraint in the database: checking them at commit is a
+    # locking read per key for every row written (five rows per enterprise), a fifth of a first scoring's time
+    # for the ruleset alone, whose one row every worker's chunk locks. Rows are written only by the evaluation
+    # services, which read the enterprise and the published version first; deleting goes through the ORM, which
+    # still cascades from the enterprise and refuses (``PROTECT``) a ruleset in use, and a version is frozen once
+    # used (``mark_used``).
     enterprise = models.ForeignKey(
         "enterprises.Enterprise", on_delete=models.CASCADE, related_name="assessments", verbose_name=_("enterprise"),
-        db_index=False,
+        db_index=False, db_constraint=False,
     )
     year = models.PositiveSmallIntegerField(_("year"))
-    # No constraint in the database: checking it at commit is a locking read of the one ruleset row for every
-    # row written, a fifth of a first scoring's time, and every worker's chunk takes that lock on the same row.
-    # Deleting a ruleset still goes through ``PROTECT``, and a version is frozen once it is used (``mark_used``).
     ruleset = models.ForeignKey(
         RulesetVersion, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("ruleset"),
         db_constraint=False,
