@@ -304,7 +304,8 @@ class SizeRun:
 
     def _floor(self, version: RulesetVersion, processes: int) -> None:
         """The floor into a scratch table without foreign keys (the strict floor, in the ``scale`` lines) and,
-        unless skipped, into one carrying the assessment table's foreign keys (what the schema itself costs)."""
+        unless skipped, into one with constraints on the enterprise and ruleset keys (what those would cost: the
+        assessment table leaves them out)."""
         variants = [("floor", False)] + ([] if "floor-keys" in self.skip else [("floor_keys", True)])
         for key, keys in variants:
             floor.prepare(foreign_keys=keys)

@@ -80,8 +80,8 @@ class Command(AuditedCommand):
                             help=_("Share of seeded enterprises given a certification (some expired)."))
         parser.add_argument("--skip", default="",
                             help=_("Measurements to leave out, comma-separated: scoring, simulation, pages, api, "
-                                   "floor, floor-keys (the floor into a table with the foreign keys), discovery, "
-                                   "directory."))
+                                   "floor, floor-keys (the floor into a table with foreign-key constraints), "
+                                   "discovery, directory."))
         parser.add_argument("--repeat", type=int, default=1,
                             help=_("Time the first scoring and the floor this many times, in turns; keep the best."))
         parser.add_argument("--reseed", action="store_true", help=_("Seed again even when a seed is found."))
@@ -183,7 +183,7 @@ class Command(AuditedCommand):
                     f"{c} worker(s) {r['scaling'][c]:,.0f}/s ({r['scaling'][c] / base:.2f}x)" for c in counts))
         for r in results:
             if r.get("first") and r.get("floor_keys"):
-                w(_("%(n)s: first scoring / floor with the assessment table's foreign keys: %(q).2f")
+                w(_("%(n)s: first scoring / floor with foreign-key constraints: %(q).2f")
                   % {"n": f"{r['size']:,}", "q": r["first"] / r["floor_keys"]})
         w("")
         for r in results:
