@@ -29,11 +29,11 @@ import psycopg
 from django.db import connection
 from psycopg.types.string import TextLoader
 
-from enterprises.models import DECLARATION_GROUPS, Declaration, Enterprise, FinancialYear
+from enterprises.models import Enterprise
 
 from . import engine
 from .models import Assessment, RulesetVersion
-from .profiles import typed_values
+from .profiles import joined_values_sql, split_joined_row, typed_values
 from .rescore import ROW_COLUMNS, input_digest
 from .versions import compiled
 
@@ -77,33 +77,9 @@ def drop() -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {FLOOR_ASSESSMENTS}, {FLOOR_ENTERPRISES}")
 
 
-def _stream_query() -> str:
-    declaration_columns = []
-    for section, key in engine.DECLARATION_VALUE_FIELDS:
-        column = DECLARATION_GROUPS[section][key] if key else section
-        declaration_columns.append("NULLIF(d.chuangke, '')" if column == "chuangke" else f"d.{column}")
-    figures = ", ".join(f"f{n}.year, " + ", ".join(f"f{n}.{c}" for c in engine.FINANCIAL_VALUE_FIELDS)
-                        for n in range(3))
-    fin = FinancialYear._meta.db_table
-    return (
-        f"SELECT e.id, e.uscc, e.name, e.region_id, e.sector, e.established_year, d.id, "
-        f"{', '.join(declaration_columns)}, p.platform_score, {figures},"
-        " e.figures_version, e.held_tiers"
-        f" FROM {Enterprise._meta.db_table} e"
-        f" LEFT JOIN {Declaration._meta.db_table} d ON d.enterprise_id = e.id AND d.year = %(year)s"
-        f" LEFT JOIN {Declaration._meta.db_table} p ON p.enterprise_id = e.id AND p.year = %(year)s - 1"
-        " AND p.platform_score IS NOT NULL"
-        + "".join(f" LEFT JOIN {fin} f{n} ON f{n}.enterprise_id = e.id AND f{n}.year = %(year)s - {n}"
-                  for n in range(3))
-        + " WHERE e.id BETWEEN %(low)s AND %(high)s ORDER BY e.id"
-    )
-
-
 def _work(dsn: dict[str, Any], ruleset_id: int, year: int, low: int, high: int,
           today: datetime.date) -> tuple[int, int]:
     ruleset = _RULESET[0]  # inherited through fork
-    n_decl = len(engine.DECLARATION_VALUE_FIELDS)
-    n_fin = len(engine.FINANCIAL_VALUE_FIELDS) + 1
     mode = b"brief"
     scored = rows = 0
     columns = ", ".join(ROW_COLUMNS)
@@ -114,20 +90,14 @@ def _work(dsn: dict[str, Any], ruleset_id: int, year: int, low: int, high: int,
         now = datetime.datetime.now(datetime.UTC)
         with reader.cursor(name="floor") as stream, writer.cursor() as out:
             stream.itersize = 2000
-            stream.execute(_stream_query(), {"year": year, "low": low, "high": high, "today": today})
+            stream.execute(joined_values_sql("e.id BETWEEN %(low)s AND %(high)s"),
+                           {"year": year, "low": low, "high": high, "today": today})
             with out.copy(f"COPY {FLOOR_ASSESSMENTS} ({columns}) FROM STDIN") as copy:
                 for row in stream:
-                    if row[6] is None:  # no declaration for the year: a job records an error, stores nothing
+                    enterprise, figures_version, _flag, inputs = split_joined_row(row, year)
+                    if inputs is None:  # no declaration for the year: a job records an error, stores nothing
                         continue
-                    at = 7 + n_decl
-                    declaration = row[7:at]
-                    previous = row[at]
-                    figures = []
-                    for n in range(3):
-                        f = row[at + 1 + n * n_fin: at + 1 + (n + 1) * n_fin]
-                        figures.append(f if f[0] is not None else (year - n, *([None] * (n_fin - 1))))
-                    held = Enterprise.held_tiers_codes(row[-1])
-                    inputs = (row[1:6], year, declaration, tuple(figures), previous, held)
+                    held = inputs[5]
                     digest = input_digest(mode, inputs)
                     try:
                         parsed = engine.profile_from_values(*typed_values(inputs))
@@ -138,9 +108,10 @@ def _work(dsn: dict[str, Any], ruleset_id: int, year: int, low: int, high: int,
                         continue
                     for tier, r in result.tiers.items():
                         first_tier = first_tier or tier
-                        copy.write_row((row[0], year, ruleset_id, tier, r.status, bool(r.passed), r.route or "",
-                                        r.score, r.max_score, orjson.dumps(r.brief_dict(), default=str).decode(),
-                                        digest, row[-2], now, None))
+                        copy.write_row((enterprise[0], year, ruleset_id, tier, r.status, bool(r.passed),
+                                        r.route or "", r.score, r.max_score,
+                                        orjson.dumps(r.brief_dict(), default=str).decode(), digest, figures_version,
+                                        now, None))
                         rows += 1
                     scored += 1
             out.execute(

@@ -243,6 +243,62 @@ def _load_values_postgres(
             financials[row[0]][row[1]] = row[1:]
     return declarations, previous_scores, financials
 
+def joined_values_sql(where: str) -> str:
+    """PostgreSQL: one query giving, per enterprise ``e`` that ``where`` selects, in id order, the row that
+    ``split_joined_row`` reads: ``ENTERPRISE_FIELDS``, ``figures_version``, ``needs_rescore``, the declaration of
+    ``%(year)s`` (its id, null when there is none, then ``engine.DECLARATION_VALUE_FIELDS``), last year's platform
+    score and the financial rows of the three years. The same values ``profile_values`` reads with four queries;
+    a re-score chunk and the scale benchmark's floor read this way."""
+    declaration_columns = []
+    for section, key in engine.DECLARATION_VALUE_FIELDS:
+        column = DECLARATION_GROUPS[section][key] if key else section
+        declaration_columns.append("NULLIF(d.chuangke, '')" if column == "chuangke" else f"d.{column}")
+    figures = ", ".join(f"f{n}.year, " + ", ".join(f"f{n}.{c}" for c in engine.FINANCIAL_VALUE_FIELDS)
+                        for n in range(3))
+    declarations, financials = Declaration._meta.db_table, FinancialYear._meta.db_table
+    return (
+        f"SELECT {', '.join(f'e.{c}' for c in ENTERPRISE_FIELDS)}, e.figures_version, e.needs_rescore, d.id, "
+        f"{', '.join(declaration_columns)}, p.platform_score, {figures}"
+        f" FROM {Enterprise._meta.db_table} e"
+        f" LEFT JOIN {declarations} d ON d.enterprise_id = e.id AND d.year = %(year)s"
+        f" LEFT JOIN {declarations} p ON p.enterprise_id = e.id AND p.year = %(year)s - 1"
+        " AND p.platform_score IS NOT NULL"
+        + "".join(f" LEFT JOIN {financials} f{n} ON f{n}.enterprise_id = e.id AND f{n}.year = %(year)s - {n}"
+                  for n in range(3))
+        + f" WHERE {where} ORDER BY e.id"
+    )
+
+
+_JOINED_DECLARATION_AT = len(ENTERPRISE_FIELDS) + 3
+_JOINED_PREVIOUS_AT = _JOINED_DECLARATION_AT + len(engine.DECLARATION_VALUE_FIELDS)
+_FINANCIAL_WIDTH = len(engine.FINANCIAL_VALUE_FIELDS) + 1
+
+
+def split_joined_row(row: tuple, year: int) -> tuple[tuple, int, bool, tuple | None]:
+    """A ``joined_values_sql`` row as (the ``ENTERPRISE_FIELDS`` row, ``figures_version``, ``needs_rescore``, the
+    ``profile_values`` tuple or ``None`` without a declaration for ``year``). Read with numbers as text
+    (``TextLoader``) and JSON as text, as ``profile_values`` reads them."""
+    enterprise = row[:HELD_TIERS + 1]
+    if row[_JOINED_DECLARATION_AT - 1] is None:
+        return enterprise, row[HELD_TIERS + 1], row[HELD_TIERS + 2], None
+    figures = []
+    for n in range(3):
+        at = _JOINED_PREVIOUS_AT + 1 + n * _FINANCIAL_WIDTH
+        values = row[at:at + _FINANCIAL_WIDTH]
+        figures.append(values if values[0] is not None else (year - n, *([None] * (_FINANCIAL_WIDTH - 1))))
+    inputs = (row[1:HELD_TIERS], year, _json_decoded(row[_JOINED_DECLARATION_AT:_JOINED_PREVIOUS_AT]),
+              tuple(figures), row[_JOINED_PREVIOUS_AT], Enterprise.held_tiers_codes(row[HELD_TIERS]))
+    return enterprise, row[HELD_TIERS + 1], row[HELD_TIERS + 2], inputs
+
+
+def joined_values(ids: list[int], year: int) -> list[tuple[tuple, int, bool, tuple | None]]:
+    """``split_joined_row`` of each of ``ids`` (PostgreSQL, one query), in id order."""
+    with connection.cursor() as cursor:
+        cursor.cursor.adapters.register_loader("numeric", TextLoader)
+        cursor.execute(joined_values_sql("e.id = ANY(%(ids)s::bigint[])"), {"ids": id_array(ids), "year": year})
+        return [split_joined_row(row, year) for row in cursor.fetchall()]
+
+
 _CONFIRMATIONS_AT = engine.DECLARATION_VALUE_FIELDS.index(("confirmations", ""))
 
 

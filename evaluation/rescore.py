@@ -43,7 +43,7 @@ from .models import (
     RescoreStatus,
     RulesetVersion,
 )
-from .profiles import ENTERPRISE_FIELDS, profile_values, typed_values
+from .profiles import ENTERPRISE_FIELDS, joined_values, profile_values, typed_values
 from .signals import chunk_scored, job_finished
 from .versions import compiled, get_ruleset_version
 
@@ -243,8 +243,7 @@ def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutc
     mode = b"explain" if explain else b"brief"
     skipped = unchanged(ids, year, version.pk, tier_count, digest_tag(mode))
     ids = [pk for pk in ids if pk not in skipped]
-    enterprises, figures_versions = _read_and_clear(ids)
-    values = profile_values(enterprises, year)
+    enterprises, figures_versions, values = _read_chunk(ids, year)
     stored, existing = stored_digests(ids, year, version.pk, tier_count)
     fresh = set(ids) - existing
 
@@ -493,6 +492,23 @@ def _clear_seen_flags(rows: list[tuple[int, int, bool]]) -> set[int]:
     return {row[0] for row in rows}
 
 
+def _read_chunk(ids: list[int], year: int) -> tuple[list[tuple], dict[int, int], dict[int, tuple | None]]:
+    """The chunk's enterprises (``ENTERPRISE_FIELDS`` rows, in id order), each one's ``figures_version`` and
+    profile values (``profiles.profile_values``), with their flags cleared (``_read_and_clear``). On PostgreSQL
+    one joined query reads it all (``profiles.joined_values``)."""
+    if connection.vendor != "postgresql":
+        enterprises, figures_versions = _read_and_clear(ids)
+        return enterprises, figures_versions, profile_values(enterprises, year)
+    enterprises, figures_versions, values, seen = [], {}, {}, []
+    for enterprise, figures_version, needs_rescore, inputs in joined_values(ids, year):
+        enterprises.append(enterprise)
+        figures_versions[enterprise[0]] = figures_version
+        values[enterprise[0]] = inputs
+        seen.append((enterprise[0], figures_version, needs_rescore))
+    _clear_seen_flags(seen)
+    return enterprises, figures_versions, values
+
+
 def _read_and_clear(ids: list[int]) -> tuple[list[tuple], dict[int, int]]:
     """Read the chunk's enterprises and clear their ``needs_rescore`` flag; return their identity columns
     (``ENTERPRISE_FIELDS``: the id, then the engine's ``ENTERPRISE_VALUE_FIELDS``), in id order, with each one's
@@ -505,18 +521,8 @@ def _read_and_clear(ids: list[int]) -> tuple[list[tuple], dict[int, int]]:
     re-score judges the enterprise again. Locking a thousand rows per chunk cost a write of every row's header
     (and its WAL record) for nothing more.
     """
-    if connection.vendor == "postgresql":
-        table = Enterprise._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {', '.join(ENTERPRISE_FIELDS)}, figures_version, needs_rescore FROM {table}"
-                " WHERE id = ANY(%s::bigint[]) ORDER BY id",
-                [id_array(ids)],
-            )
-            rows = cursor.fetchall()
-    else:
-        rows = list(Enterprise.objects.filter(AnyOf(F("pk"), ids)).order_by("pk")
-                    .values_list(*ENTERPRISE_FIELDS, "figures_version", "needs_rescore"))
+    rows = list(Enterprise.objects.filter(AnyOf(F("pk"), ids)).order_by("pk")
+                .values_list(*ENTERPRISE_FIELDS, "figures_version", "needs_rescore"))
     _clear_seen_flags([(row[0], row[-2], row[-1]) for row in rows])
     return [row[:-2] for row in rows], {row[0]: row[-2] for row in rows}
 
