@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.urls import reverse
 
 from public.opendata import neutralise
@@ -149,4 +150,14 @@ def test_the_name_search_uses_the_trigram_index(world: Any, postgres_only: None)
                        .values("id").query.sql_with_params())
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "enterprise_name_upper_trgm" in plan, plan
+        assert "enterprise_name_upper_trgm" in plan, plan
+
+        # The admin's search (the name anywhere in it, or the exact credit code) and the API's ``?search=``
+        # (either anywhere) OR a condition on the credit code with the name's: both sides are indexed.
+        cursor.execute("SELECT gin_clean_pending_list('enterprise_uscc_upper_trgm')")
+        for condition in (Q(name__icontains="精密轴承") | Q(uscc__iexact="91330106000000123X"),
+                          Q(name__icontains="0001234") | Q(uscc__icontains="0001234")):
+            sql, params = Enterprise.objects.filter(condition).values("id").query.sql_with_params()
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "enterprise_uscc_upper_trgm" in plan and "Seq Scan" not in plan, plan
