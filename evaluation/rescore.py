@@ -219,9 +219,9 @@ class Shortfall:
 
 
 def _score_chunk(job: RescoreJob, ids: list[int], *, explain: bool) -> ChunkOutcome:
-    """Read, evaluate and write one chunk. Queries: the unchanged enterprises (1), read the others with the
-    tiers they hold (1), declarations, last year's platform scores and financials (3), the stored digests (1),
-    writes (a few): the same whatever the chunk size.
+    """Read, evaluate and write one chunk. Queries: the unchanged enterprises (1), the others with their values
+    and the tiers they hold (one joined query on PostgreSQL, four elsewhere), their flags (1), the stored digests
+    (1), writes (a few): the same whatever the chunk size.
 
     An enterprise none of whose inputs changed since its assessments of this year and ruleset were stored (its
     ``figures_version`` and the result format match every one, see ``unchanged``) is not even read: the engine
