@@ -371,6 +371,8 @@ class DemotionProposal(AuditedModel):
                 fields=["certification"], condition=Q(status="open"), name="one_open_demotion_per_certification"
             ),
         ]
+        # The dashboard's newest open proposals, without sorting them all.
+        indexes = [models.Index(fields=["created_at"], condition=Q(status="open"), name="open_demotion_newest")]
         verbose_name = _("demotion proposal")
         verbose_name_plural = _("demotion proposals")
 
