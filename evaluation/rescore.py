@@ -533,20 +533,18 @@ ROW_COLUMNS = ("enterprise_id", "year", "ruleset_id", "tier", "status", "passed"
                "result", "input_digest", "figures_version", "evaluated_at", "job_id")
 
 
-def write_assessments(rows: list[tuple], snapshots: dict[str, str], fresh: set[int] | None = None) -> None:
+def write_assessments(rows: list[tuple], snapshots: dict[str, str]) -> None:
     """Upsert assessment rows (in ``ROW_COLUMNS`` order) and their input snapshots.
 
-    On PostgreSQL the rows of ``fresh`` enterprises (none stored for this year and ruleset when the chunk read
-    them) are streamed with COPY straight into the table; the others are streamed into a temporary table and
-    merged with one INSERT … ON CONFLICT that leaves unchanged results alone (so ``job_id`` and ``evaluated_at``
-    name the job that produced the current result). Should a row appear meanwhile (a live evaluation racing the
-    chunk), the straight COPY fails as a whole and everything goes through the merge. Other databases use the
-    ORM's bulk upsert.
+    On PostgreSQL the rows are streamed into a temporary table and merged with one INSERT … ON CONFLICT that
+    leaves unchanged results alone (so ``job_id`` and ``evaluated_at`` name the job that produced the current
+    result); the rows of enterprises with nothing stored never come here, ``_score_chunk`` streams them straight
+    into the table. Other databases use the ORM's bulk upsert.
     """
     if not rows and not snapshots:
         return
     if connection.vendor == "postgresql":
-        _write_postgres(rows, snapshots, fresh or set())
+        _write_postgres(rows, snapshots)
     else:
         _write_orm(rows, snapshots)
 
@@ -567,7 +565,7 @@ def _write_orm(rows: list[tuple], snapshots: dict[str, str]) -> None:
     )
 
 
-def _write_postgres(rows: list[tuple], snapshots: dict[str, str], fresh: set[int]) -> None:
+def _write_postgres(rows: list[tuple], snapshots: dict[str, str]) -> None:
     table = Assessment._meta.db_table
     snapshot_table = ProfileSnapshot._meta.db_table
     columns = ", ".join(ROW_COLUMNS)
@@ -614,16 +612,6 @@ def _write_postgres(rows: list[tuple], snapshots: dict[str, str], fresh: set[int
                         " SELECT digest, data, now() FROM rescore_snapshot_stage"
                         " ON CONFLICT (digest) DO NOTHING"
                     )
-        if fresh:
-            new = [row for row in rows if row[0] in fresh]
-            try:
-                with transaction.atomic(), raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for row in new:
-                        copy.write_row(row)
-            except UniqueViolation:  # raised by the raw COPY, so psycopg's class, not Django's
-                logger.info("re-score: assessments appeared while the chunk ran; merging instead")
-            else:
-                rows = [row for row in rows if row[0] not in fresh]
         if rows:
             with raw.copy(f"COPY rescore_stage ({columns}) FROM STDIN") as copy:
                 for row in rows:

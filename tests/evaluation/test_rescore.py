@@ -344,8 +344,8 @@ def test_a_result_stored_without_its_breakdown_is_explained_again_exactly_as_the
 
 
 def test_rows_that_appear_while_a_chunk_runs_are_updated_not_duplicated_and_the_chunk_still_commits(ruleset_2022):
-    """The chunk read no stored assessment for an enterprise, but a live evaluation stored one before the chunk
-    wrote: the write still succeeds and leaves one row per tier, carrying the chunk's result."""
+    """A live evaluation stored rows before the chunk wrote its own: the merge still succeeds and leaves one row
+    per tier, carrying the chunk's result (the streamed COPY's side of the race is the test below)."""
     ids = seed(3)
     job = rescore.plan_job(scope="all", ruleset="miit-2022", year=YEAR)
     rescore.run_job_inline(job)
@@ -353,7 +353,7 @@ def test_rows_that_appear_while_a_chunk_runs_are_updated_not_duplicated_and_the_
     stale = [(*r[:9], json.dumps(r[9]), *r[10:]) for r in rows.values_list(*rescore.ROW_COLUMNS)]
     Assessment.objects.filter(enterprise_id=ids[0]).update(status="pending", input_digest="raced")
     with transaction.atomic():
-        rescore.write_assessments(stale, {}, fresh=set(ids))
+        rescore.write_assessments(stale, {})
     assert rows.count() == 3 * len(Tier.values)
     assert not rows.filter(input_digest="raced").exists()
     assert list(rows.filter(enterprise_id=ids[0]).values_list("status", flat=True)) == [
