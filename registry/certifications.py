@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -36,12 +37,15 @@ from .models import (
     ApplicationStatus,
     Certification,
     CertificationStatus,
+    DashboardCount,
     DemotionProposal,
     DemotionStatus,
     RevocationCause,
+    SummaryKind,
 )
 from .notifications import notify_members
 from .pool import close_on_certification
+from .summary_models import NO_DATE
 from .transitions import setting, transition
 from .workflow import Action
 
@@ -184,6 +188,7 @@ def decide_demotion(proposal: DemotionProposal, *, user: Any, accept: bool, reas
         proposal.decided_at = timezone.now()
         proposal.decision_reason = reason
         proposal.save()
+    dashboard_summary.demotions_changed(Counter({(proposal.enterprise.region_id, proposal.tier): -1}))
     return proposal
 
 
@@ -235,9 +240,10 @@ def propose_demotions(shortfalls: Iterable[Shortfall], job_id: int | None = None
                 continue
     reason = _("Re-score #%(job)s: no longer meets the tier.") % {"job": job_id} if job_id else ""
     # The audit entry names each proposal (``str`` reads its enterprise): one query for all, not one each.
-    enterprises = Enterprise.objects.only("name").in_bulk({p.enterprise_id for p in created})
+    enterprises = Enterprise.objects.only("name", "region").in_bulk({p.enterprise_id for p in created})
     for p in created:
         p.enterprise = enterprises[p.enterprise_id]
+    dashboard_summary.demotions_changed(Counter((p.enterprise.region_id, p.tier) for p in created))
     record_many(
         build_entry(p, AuditAction.CREATE, after={"tier": p.tier, "year": p.year, "status": p.status,
                                                   "certification_id": p.certification_id},
@@ -250,7 +256,8 @@ def propose_demotions(shortfalls: Iterable[Shortfall], job_id: int | None = None
 def _propose_demotions_postgres(shortfalls: list[Shortfall], job_id: int | None) -> int:
     """``propose_demotions`` in one statement: the shortfalls as one JSON document, the certification holding
     each (the newest valid one, read through ``valid_on``), the proposals inserted unless one is open for that
-    certification (the partial unique index decides), and their audit entries written with them."""
+    certification (the partial unique index decides), the dashboard's open-proposal counts raised, and their
+    audit entries written with them."""
     reason = _("Re-score #%(job)s: no longer meets the tier.") % {"job": job_id} if job_id else ""
     template = build_entry(None, AuditAction.CREATE, content_type=ContentType.objects.get_for_model(DemotionProposal),
                            object_id=0, object_repr="", reason=reason, context={"job": job_id} if job_id else None)
@@ -261,6 +268,7 @@ def _propose_demotions_postgres(shortfalls: list[Shortfall], job_id: int | None)
         .order_by().values("id", "enterprise_id", "tier", "granted_on").query.sql_with_params()
     )
     labels = orjson.dumps({code: str(label) for code, label in Tier.choices}).decode()
+    counts = DashboardCount._meta.db_table
     sql = f"""
         WITH s AS (
             SELECT * FROM jsonb_to_recordset(%s::jsonb) AS s(enterprise_id bigint, tier varchar, year integer,
@@ -275,6 +283,12 @@ def _propose_demotions_postgres(shortfalls: list[Shortfall], job_id: int | None)
             FROM s JOIN held ON held.enterprise_id = s.enterprise_id AND held.tier = s.tier
             ON CONFLICT DO NOTHING
             RETURNING id, enterprise_id, certification_id, tier, year, status
+        ), counted AS (
+            INSERT INTO {counts} AS c (region_id, tier, kind, since, "until", status, n)
+            SELECT e.region_id, ins.tier, %s, %s, %s, '', count(*)
+            FROM ins JOIN {Enterprise._meta.db_table} e ON e.id = ins.enterprise_id
+            GROUP BY e.region_id, ins.tier ORDER BY e.region_id, ins.tier
+            ON CONFLICT (kind, region_id, tier, since, "until", status) DO UPDATE SET n = c.n + EXCLUDED.n
         )
         INSERT INTO {template._meta.db_table} (created_at, actor_id, actor_label, source, action,
             content_type_id, object_id, object_repr, enterprise_id, changes, before, after, reason, context)
@@ -291,7 +305,7 @@ def _propose_demotions_postgres(shortfalls: list[Shortfall], job_id: int | None)
         FROM ins JOIN {Enterprise._meta.db_table} e ON e.id = ins.enterprise_id
     """
     now = timezone.now()
-    params = [records, *valid_params, job_id, DemotionStatus.OPEN, now,
+    params = [records, *valid_params, job_id, DemotionStatus.OPEN, now, SummaryKind.DEMOTION, NO_DATE, NO_DATE,
               now, template.actor_id, template.actor_label, template.source, template.action,
               template.content_type_id, labels, template.reason, orjson.dumps(template.context, default=str).decode()]
     with connection.cursor() as cursor:

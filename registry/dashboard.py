@@ -173,7 +173,7 @@ def dashboard_data(user: Any, city: str | None = None, today: datetime.date | No
     proposals = list(proposals_qs.select_related("enterprise", "enterprise__region").order_by("-created_at")[
         :LIST_LIMIT
     ])
-    proposals_count = proposals_qs.count()
+    proposals_count = figures.open_demotions()
 
     return {
         "today": today,

@@ -160,6 +160,10 @@ class Figures:
             by_status[status][tier] += n
         return by_status
 
+    def open_demotions(self) -> int:
+        """Open demotion proposals in the scope."""
+        return self.rows(K.DEMOTION).aggregate(n=Sum("n"))["n"] or 0
+
     # --- rolled up ---------------------------------------------------------------------------------------
 
     def within(self, counts: Counter, code: str) -> Counter:

@@ -1,7 +1,8 @@
 """The dashboard's summary rows (``DashboardCount``): what the figures add up, kept current by the services.
 
-Every service that changes certifications or applications (grant, renewal, revocation, expiry, demotion,
-creating and moving an application, an enterprise moving region) changes the rows in its own transaction:
+Every service that changes certifications, applications or demotion proposals (grant, renewal, revocation,
+expiry, proposing and deciding a demotion, creating and moving an application, an enterprise moving region)
+changes the rows in its own transaction:
 ``tracking`` reads what the touched (enterprise, tier) pairs contributed before and after the change and adds the
 difference (``F()`` increments; a row is inserted the first time its key is seen). Bulk writers (seeding,
 migrations, the benchmark) call ``rebuild`` (``manage.py rebuild_dashboard_summary``) instead.
@@ -17,7 +18,9 @@ What a pair of enterprise and tier contributes, all keyed by the enterprise's re
   one of its spans meets the period; two spans both meet it exactly when the gap between them lies within it,
   so the enterprises counted *cumulatively* are the spans meeting the period less the gaps within it.
 
-Applications count by status (``application``).
+Applications count by status (``application``), and open demotion proposals by region and tier (``demotion``;
+the PostgreSQL path of ``registry.certifications.propose_demotions`` adds its own in the statement that inserts
+them).
 
 Rows are by month, so a figure "on a date" adds whole months and corrects the date's own month from the few
 base rows in it (``registry.dashboard_figures``): what is granted or expires in that month, and what stays
@@ -35,7 +38,15 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 
-from .models import Application, Certification, CertificationStatus, DashboardCount, SummaryKind
+from .models import (
+    Application,
+    Certification,
+    CertificationStatus,
+    DashboardCount,
+    DemotionProposal,
+    DemotionStatus,
+    SummaryKind,
+)
 from .summary_models import NO_DATE
 
 K = SummaryKind
@@ -155,6 +166,12 @@ def application_moved(app: Application, from_status: str | None, to_status: str 
     apply(delta)
 
 
+def demotions_changed(by_region_tier: Counter) -> None:
+    """Open demotion proposals were proposed (positive counts) or decided (negative), by (region, tier)."""
+    apply(Counter({(region, tier, K.DEMOTION, NO_DATE, NO_DATE, ""): n
+                   for (region, tier), n in by_region_tier.items()}))
+
+
 def enterprises_moved(moves: dict[int, tuple[str, str]]) -> None:
     """Enterprises changed region (``{id: (old, new)}``): their rows move with them."""
     moves = {pk: (old, new) for pk, (old, new) in moves.items() if old != new}
@@ -172,6 +189,12 @@ def enterprises_moved(moves: dict[int, tuple[str, str]]) -> None:
         old, new = moves[enterprise_id]
         delta[(old, tier, K.APPLICATION, NO_DATE, NO_DATE, status)] -= n
         delta[(new, tier, K.APPLICATION, NO_DATE, NO_DATE, status)] += n
+    for enterprise_id, tier, n in (DemotionProposal.objects.filter(enterprise_id__in=list(moves),
+                                                                   status=DemotionStatus.OPEN).order_by()
+                                   .values_list("enterprise_id", "tier").annotate(n=Count("id"))):
+        old, new = moves[enterprise_id]
+        delta[(old, tier, K.DEMOTION, NO_DATE, NO_DATE, "")] -= n
+        delta[(new, tier, K.DEMOTION, NO_DATE, NO_DATE, "")] += n
     apply(delta)
 
 
@@ -183,10 +206,11 @@ def on_region_changed(sender: Any, moves: dict[int, tuple[str, str]], **kwargs: 
 # --- from scratch ------------------------------------------------------------------------------------------
 
 def computed(apps: Any = None) -> Counter:
-    """Every row as a fresh count of the certifications and applications would give it (``apps``: a
-    migration's app registry, whose models to read)."""
+    """Every row as a fresh count of the certifications, applications and open demotion proposals would give
+    it (``apps``: a migration's app registry, whose models to read)."""
     cert_model = apps.get_model("registry", "Certification") if apps else Certification
     app_model = apps.get_model("registry", "Application") if apps else Application
+    proposal_model = apps.get_model("registry", "DemotionProposal") if apps else DemotionProposal
     out: Counter = Counter()
     current: tuple[int, str] | None = None
     rows: list[dict[str, Any]] = []
@@ -205,6 +229,9 @@ def computed(apps: Any = None) -> Counter:
     for region, tier, status, n in (app_model.objects.order_by().values_list("enterprise__region_id", "tier",
                                                                               "status").annotate(n=Count("id"))):
         out[(region, tier, K.APPLICATION, NO_DATE, NO_DATE, status)] += n
+    for region, tier, n in (proposal_model.objects.filter(status=DemotionStatus.OPEN).order_by()
+                            .values_list("enterprise__region_id", "tier").annotate(n=Count("id"))):
+        out[(region, tier, K.DEMOTION, NO_DATE, NO_DATE, "")] += n
     return +out
 
 
@@ -229,5 +256,5 @@ def rebuild(apps: Any = None) -> int:
     return len(fresh)
 
 
-__all__ = ["application_moved", "apply", "computed", "enterprises_moved", "pairs_keys", "rebuild", "stored",
+__all__ = ["application_moved", "apply", "computed", "demotions_changed", "enterprises_moved", "pairs_keys", "rebuild", "stored",
            "tracking"]

@@ -1,4 +1,4 @@
-"""The dashboard's summary rows: counts of certifications and applications per region, tier and key, kept
+"""The dashboard's summary rows: counts of certifications, applications and open demotion proposals per region, tier and key, kept
 current by the services that change them (``registry.dashboard_summary``)."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ class SummaryKind(models.TextChoices):
     SPAN = "span", _("Periods a tier was held, by start and end month")
     GAP = "gap", _("Gaps between periods a tier was held, by end and restart month")
     APPLICATION = "application", _("Applications by status")
+    DEMOTION = "demotion", _("Open demotion proposals")
 
 
 __all__ = ["NO_DATE", "DashboardCount", "SummaryKind"]

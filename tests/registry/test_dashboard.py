@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from registry.dashboard import dashboard_data
-from registry.models import DemotionProposal
+from evaluation.rescore import Shortfall
+from registry.certifications import propose_demotions
 from tests.factories import ApplicationFactory, UserFactory, reviewer
 from tests.helpers import certify, enterprise_in
 
@@ -27,12 +28,11 @@ def registry_data():
     certify(xihu[2], "innovative_sme", datetime.date(2022, 5, 1))  # expired 2025-05-01
     certify(binjiang, "specialised_sme", datetime.date(2025, 6, 1))
     certify(binjiang, "innovative_sme", datetime.date(2025, 3, 1))
-    ningbo_cert = certify(haishu[0], "innovative_sme", datetime.date(2025, 3, 1))
+    certify(haishu[0], "innovative_sme", datetime.date(2025, 3, 1))
     certify(haishu[1], "innovative_sme", datetime.date(2026, 1, 10))
     ApplicationFactory(enterprise=xihu[2], tier="innovative_sme")
     ApplicationFactory(enterprise=haishu[0], tier="specialised_sme", status="city_review")
-    DemotionProposal.objects.create(enterprise=haishu[0], certification=ningbo_cert, tier="innovative_sme",
-                                    year=2025)
+    assert propose_demotions([Shortfall(haishu[0].pk, "innovative_sme", 2025)]) == 1
     return {"xihu": xihu, "binjiang": binjiang, "haishu": haishu}
 
 

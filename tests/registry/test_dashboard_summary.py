@@ -10,7 +10,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from enterprises import change_requests
 from enterprises import services as enterprise_services
+from evaluation.rescore import Shortfall
 from enterprises.models import Region
 from registry import applications, certifications, dashboard_summary, targets
 from registry.certifications import add_years
@@ -72,12 +74,17 @@ def test_every_service_keeps_the_rows_equal_to_a_fresh_count(city, province):
     applications.close_publicity(rereview, on=TODAY() + datetime.timedelta(days=6))
     agrees()
 
-    # Demotion accepted: the certification is revoked.
-    proposal = DemotionProposal.objects.create(enterprise=enterprise, certification=cert, tier=cert.tier,
-                                               year=YEAR, unmet=[])
+    # Demotion proposed (a second proposal for the same certification is a no-op), then accepted: the
+    # certification is revoked.
+    assert certifications.propose_demotions([Shortfall(enterprise.pk, cert.tier, YEAR, ["growth"])]) == 1
+    agrees()
+    assert DashboardCount.objects.get(kind="demotion", region_id="330106", tier=cert.tier).n == 1
+    assert certifications.propose_demotions([Shortfall(enterprise.pk, cert.tier, YEAR)]) == 0
+    agrees()
+    proposal = DemotionProposal.objects.get(certification=cert)
     certifications.decide_demotion(proposal, user=province, accept=True, reason="growth fell below the bar")
     agrees()
-    assert not DashboardCount.objects.filter(kind="active", n__gt=0).exists()
+    assert not DashboardCount.objects.filter(kind__in=["active", "demotion"], n__gt=0).exists()
 
     # Withdrawal and rejection.
     other = make_enterprise("A", region="330108")
@@ -114,6 +121,28 @@ def test_an_enterprise_moving_region_takes_its_rows_along():
     agrees()
     assert DashboardCount.objects.filter(region_id="330203", kind="granted", n=1).exists()
     assert not DashboardCount.objects.filter(region_id="330106", n__gt=0).exists()
+
+
+def test_open_demotion_proposals_count_where_their_enterprise_is(province):
+    moving, staying = make_enterprise("A"), make_enterprise("A", region="330108")
+    for enterprise in (moving, staying):
+        certify(enterprise, "innovative_sme", TODAY() - datetime.timedelta(days=100))
+    assert certifications.propose_demotions([Shortfall(moving.pk, "innovative_sme", YEAR),
+                                             Shortfall(staying.pk, "innovative_sme", YEAR),
+                                             Shortfall(staying.pk, "specialised_sme", YEAR)]) == 2  # one held
+    agrees()
+    move = change_requests.file_change_request(moving, user=moving.owner, kind="move",
+                                               changes={"region_code": "330203"}, reason="迁址宁波")
+    change_requests.decide_change_request(move, user=reviewer("city", "330100"), approve=True, reason="核实")
+    agrees()
+    assert DashboardCount.objects.get(kind="demotion", region_id="330203").n == 1
+    certifications.decide_demotion(DemotionProposal.objects.get(enterprise=staying), user=province, accept=False,
+                                   reason="a one-off dip")
+    agrees()
+    assert Figures(UserFactory(is_staff=True, is_superuser=True), "330000").open_demotions() == 1
+    assert Figures(reviewer("city", "330100", username="hz"), "330100").open_demotions() == 0
+    call_command("rebuild_dashboard_summary")
+    agrees()
 
 
 def test_the_rebuild_command_restores_rows_written_around_the_services(capsys):
