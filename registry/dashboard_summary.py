@@ -256,5 +256,5 @@ def rebuild(apps: Any = None) -> int:
     return len(fresh)
 
 
-__all__ = ["application_moved", "apply", "computed", "demotions_changed", "enterprises_moved", "pairs_keys", "rebuild", "stored",
-           "tracking"]
+__all__ = ["application_moved", "apply", "computed", "demotions_changed", "enterprises_moved", "pairs_keys",
+           "rebuild", "stored", "tracking"]

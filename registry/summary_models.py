@@ -1,5 +1,5 @@
-"""The dashboard's summary rows: counts of certifications, applications and open demotion proposals per region, tier and key, kept
-current by the services that change them (``registry.dashboard_summary``)."""
+"""The dashboard's summary rows: counts of certifications, applications and open demotion proposals per region,
+tier and key, kept current by the services that change them (``registry.dashboard_summary``)."""
 
 from __future__ import annotations
 

@@ -7,9 +7,9 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from registry.dashboard import dashboard_data
 from evaluation.rescore import Shortfall
 from registry.certifications import propose_demotions
+from registry.dashboard import dashboard_data
 from tests.factories import ApplicationFactory, UserFactory, reviewer
 from tests.helpers import certify, enterprise_in
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from enterprises import change_requests
 from enterprises import services as enterprise_services
-from evaluation.rescore import Shortfall
 from enterprises.models import Region
+from evaluation.rescore import Shortfall
 from registry import applications, certifications, dashboard_summary, targets
 from registry.certifications import add_years
 from registry.dashboard_figures import Figures
