@@ -170,9 +170,9 @@ def dashboard_data(user: Any, city: str | None = None, today: datetime.date | No
 
     # 6. Open demotion proposals.
     proposals_qs = _scoped(DemotionProposal.objects.filter(status=DemotionStatus.OPEN), user, scope)
-    proposals = list(proposals_qs.select_related("enterprise", "enterprise__region").order_by("-created_at")[
-        :LIST_LIMIT
-    ])
+    # The list shows who, which tier and when: the unmet rules (JSON, often long) stay in the database.
+    proposals = list(proposals_qs.select_related("enterprise", "enterprise__region").defer("unmet")
+                     .order_by("-created_at")[:LIST_LIMIT])
     proposals_count = figures.open_demotions()
 
     return {

@@ -147,6 +147,7 @@ class Figures:
         return out
 
     def granted_by_year(self) -> dict[int, Counter]:
+        """Certifications by the year granted (every status), by tier."""
         by_year: dict[int, Counter] = defaultdict(Counter)
         for since, tier, n in (self.rows(K.GRANTED).values_list("since", "tier").annotate(n=Sum("n"))
                                .values_list("since", "tier", "n")):

@@ -10,7 +10,7 @@ migrations, the benchmark) call ``rebuild`` (``manage.py rebuild_dashboard_summa
 What a pair of enterprise and tier contributes, all keyed by the enterprise's region and the tier:
 
 - ``active``: its active certification, by grant month and expiry month;
-- ``granted``: each certification by grant month (the trend of what was awarded);
+- ``granted``: each certification by grant year (the trend of what was awarded; its first day is the key);
 - ``first``: its first certification by grant month (targets counting *new* enterprises);
 - ``span`` and ``gap``: the periods it held the tier (its certifications' validity, from grant to expiry or
   revocation, overlapping ones merged) by start and end month, and the gaps between them by the end month
@@ -59,6 +59,10 @@ def month(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
 
 
+def year_start(day: datetime.date) -> datetime.date:
+    return day.replace(month=1, day=1)
+
+
 def valid_until(cert: dict[str, Any]) -> datetime.date:
     """The last day a certification counted as held: its revocation, else its expiry."""
     return cert["revoked_on"] or cert["expires_on"]
@@ -82,7 +86,7 @@ def pair_keys(region: str, tier: str, certs: list[dict[str, Any]]) -> Counter:
     if not certs:
         return out
     for cert in certs:
-        out[(region, tier, K.GRANTED, month(cert["granted_on"]), NO_DATE, "")] += 1
+        out[(region, tier, K.GRANTED, year_start(cert["granted_on"]), NO_DATE, "")] += 1
         if cert["status"] == CertificationStatus.ACTIVE:
             out[(region, tier, K.ACTIVE, month(cert["granted_on"]), month(cert["expires_on"]), "")] += 1
     first = min(certs, key=lambda c: (c["granted_on"], c["pk"]))

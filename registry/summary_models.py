@@ -14,7 +14,7 @@ NO_DATE = datetime.date(1, 1, 1)
 
 class SummaryKind(models.TextChoices):
     ACTIVE = "active", _("Active certifications by grant and expiry month")
-    GRANTED = "granted", _("Certifications by grant month")
+    GRANTED = "granted", _("Certifications by grant year")
     FIRST = "first", _("First certifications of a tier by grant month")
     SPAN = "span", _("Periods a tier was held, by start and end month")
     GAP = "gap", _("Gaps between periods a tier was held, by end and restart month")
@@ -26,7 +26,8 @@ __all__ = ["NO_DATE", "DashboardCount", "SummaryKind"]
 
 
 class DashboardCount(models.Model):
-    """How many of ``kind`` an enterprise region holds for a tier under one key (months are first days)."""
+    """How many of ``kind`` an enterprise region holds for a tier under one key (months and years are their
+    first days)."""
 
     region = models.ForeignKey("enterprises.Region", on_delete=models.PROTECT, related_name="+",
                                verbose_name=_("region"))

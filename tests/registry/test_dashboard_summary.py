@@ -193,3 +193,21 @@ def test_the_figures_equal_the_base_table_counts_on_any_date(on):
     ningbo = Figures(reviewer("city", "330200"), "330000")  # asking for the province changes nothing
     assert {k: v for k, v in ningbo.active(on).items() if v} == {
         k: v for k, v in expected_active.items() if k[0] == "330203"}
+
+
+def test_the_migration_sums_monthly_granted_rows_into_years_and_back():
+    from importlib import import_module
+
+    from django.apps import apps as global_apps
+
+    migration = import_module("registry.migrations.0013_dashboard_granted_by_year")
+    certify(EnterpriseFactory(), "innovative_sme", D(2024, 3, 5))
+    certify(EnterpriseFactory(), "innovative_sme", D(2024, 9, 20))
+    certify(EnterpriseFactory(), "specialised_sme", D(2025, 1, 2))
+    migration.regroup(global_apps, False)  # back to the rows by grant month
+    months = set(DashboardCount.objects.filter(kind="granted").values_list("since", "tier", "n"))
+    assert months == {(D(2024, 3, 1), "innovative_sme", 1), (D(2024, 9, 1), "innovative_sme", 1),
+                      (D(2025, 1, 1), "specialised_sme", 1)}
+    migration.regroup(global_apps, True)
+    agrees()
+    assert DashboardCount.objects.get(kind="granted", tier="innovative_sme").n == 2
