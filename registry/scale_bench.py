@@ -364,7 +364,8 @@ class SizeRun:
         with tempfile.TemporaryDirectory() as tmp:
             accounts_file = str(Path(tmp) / "accounts.json")
             Path(accounts_file).write_text(json.dumps(accounts), encoding="utf-8")
-            server = load_bench.start_gunicorn(port, 2)
+            web_workers = self.options["web_workers"]
+            server = load_bench.start_gunicorn(port, web_workers)
             try:
                 load_bench.warm_up(port, accounts)
                 load_bench.run_locust(port, users, self.options["api_duration"], 1.0, accounts_file,
@@ -377,7 +378,8 @@ class SizeRun:
         self.result["api_p50"] = float(total["50%"]) / 1000
         self.result["api_p99"] = float(total["99%"]) / 1000
         self.result["api_errors"] = int(total["Failure Count"])
-        self.say(f"API at {users} users for {self.options['api_duration']} s: {total['Request Count']} requests, "
+        self.say(f"API at {users} users for {self.options['api_duration']} s on {web_workers} gunicorn workers: "
+                 f"{total['Request Count']} requests, "
                  f"p50 {total['50%']} ms, p99 {total['99%']} ms, {total['Failure Count']} errors")
 
 

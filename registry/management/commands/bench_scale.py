@@ -74,6 +74,10 @@ class Command(AuditedCommand):
                                    "first; the others are timed for the scaling."))
         parser.add_argument("--api-duration", type=int, default=20, help=_("Seconds of API load per size."))
         parser.add_argument("--api-users", type=int, default=50)
+        parser.add_argument("--web-workers", type=int, default=2,
+                            help=_("gunicorn workers serving the API under load (default 2: on a machine that also "
+                                   "runs PostgreSQL and the load generator, more workers only contend for its "
+                                   "cores)."))
         parser.add_argument("--port", type=int, default=18400, help=_("Port of the API server under load."))
         parser.add_argument("--chunk-size", type=int, default=None)
         parser.add_argument("--certified", type=float, default=0.1,
@@ -132,7 +136,7 @@ class Command(AuditedCommand):
                        "--api-duration", str(options["api_duration"]), "--api-users", str(options["api_users"]),
                        "--port", str(options["port"]), "--certified", str(options["certified"]),
                        "--repeat", str(options["repeat"])]
-            for flag in ("chunk_size", "worker_log"):
+            for flag in ("chunk_size", "worker_log", "web_workers"):
                 if options[flag]:
                     command += [f"--{flag.replace('_', '-')}", str(options[flag])]
             if options["skip"]:
