@@ -256,8 +256,8 @@ def propose_demotions(shortfalls: Iterable[Shortfall], job_id: int | None = None
 def _propose_demotions_postgres(shortfalls: list[Shortfall], job_id: int | None) -> int:
     """``propose_demotions`` in one statement: the shortfalls as one JSON document, the certification holding
     each (the newest valid one, read through ``valid_on``), the proposals inserted unless one is open for that
-    certification (the partial unique index decides), the dashboard's open-proposal counts raised, and their
-    audit entries written with them."""
+    certification (the partial unique index decides), each proposal's enterprise read once for the dashboard's
+    open-proposal counts (raised) and the audit entries (written with them)."""
     reason = _("Re-score #%(job)s: no longer meets the tier.") % {"job": job_id} if job_id else ""
     template = build_entry(None, AuditAction.CREATE, content_type=ContentType.objects.get_for_model(DemotionProposal),
                            object_id=0, object_repr="", reason=reason, context={"job": job_id} if job_id else None)
@@ -283,26 +283,27 @@ def _propose_demotions_postgres(shortfalls: list[Shortfall], job_id: int | None)
             FROM s JOIN held ON held.enterprise_id = s.enterprise_id AND held.tier = s.tier
             ON CONFLICT DO NOTHING
             RETURNING id, enterprise_id, certification_id, tier, year, status
+        ), proposed AS (
+            SELECT ins.*, e.region_id, e.name FROM ins JOIN {Enterprise._meta.db_table} e ON e.id = ins.enterprise_id
         ), counted AS (
             INSERT INTO {counts} AS c (region_id, tier, kind, since, "until", status, n)
-            SELECT e.region_id, ins.tier, %s, %s, %s, '', count(*)
-            FROM ins JOIN {Enterprise._meta.db_table} e ON e.id = ins.enterprise_id
-            GROUP BY e.region_id, ins.tier ORDER BY e.region_id, ins.tier
+            SELECT region_id, tier, %s, %s, %s, '', count(*) FROM proposed
+            GROUP BY region_id, tier ORDER BY region_id, tier
             ON CONFLICT (kind, region_id, tier, since, "until", status) DO UPDATE SET n = c.n + EXCLUDED.n
         )
         INSERT INTO {template._meta.db_table} (created_at, actor_id, actor_label, source, action,
             content_type_id, object_id, object_repr, enterprise_id, changes, before, after, reason, context)
-        SELECT %s, %s, %s, %s, %s, %s, ins.id::text, left(e.name || ' — ' || (%s::jsonb ->> ins.tier), 200),
-               ins.enterprise_id,
-               jsonb_build_object('certification_id', jsonb_build_array(NULL, ins.certification_id),
-                                  'status', jsonb_build_array(NULL, ins.status),
-                                  'tier', jsonb_build_array(NULL, ins.tier),
-                                  'year', jsonb_build_array(NULL, ins.year)),
+        SELECT %s, %s, %s, %s, %s, %s, p.id::text, left(p.name || ' — ' || (%s::jsonb ->> p.tier), 200),
+               p.enterprise_id,
+               jsonb_build_object('certification_id', jsonb_build_array(NULL, p.certification_id),
+                                  'status', jsonb_build_array(NULL, p.status),
+                                  'tier', jsonb_build_array(NULL, p.tier),
+                                  'year', jsonb_build_array(NULL, p.year)),
                NULL,
-               jsonb_build_object('tier', ins.tier, 'year', ins.year, 'status', ins.status,
-                                  'certification_id', ins.certification_id),
+               jsonb_build_object('tier', p.tier, 'year', p.year, 'status', p.status,
+                                  'certification_id', p.certification_id),
                %s, %s::jsonb
-        FROM ins JOIN {Enterprise._meta.db_table} e ON e.id = ins.enterprise_id
+        FROM proposed p
     """
     now = timezone.now()
     params = [records, *valid_params, job_id, DemotionStatus.OPEN, now, SummaryKind.DEMOTION, NO_DATE, NO_DATE,

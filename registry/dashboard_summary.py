@@ -170,10 +170,14 @@ def application_moved(app: Application, from_status: str | None, to_status: str 
     apply(delta)
 
 
+def demotion_key(region: str, tier: str) -> Key:
+    """The row counting a region's open demotion proposals on a tier."""
+    return (region, tier, K.DEMOTION, NO_DATE, NO_DATE, "")
+
+
 def demotions_changed(by_region_tier: Counter) -> None:
     """Open demotion proposals were proposed (positive counts) or decided (negative), by (region, tier)."""
-    apply(Counter({(region, tier, K.DEMOTION, NO_DATE, NO_DATE, ""): n
-                   for (region, tier), n in by_region_tier.items()}))
+    apply(Counter({demotion_key(region, tier): n for (region, tier), n in by_region_tier.items()}))
 
 
 def enterprises_moved(moves: dict[int, tuple[str, str]]) -> None:
@@ -197,8 +201,8 @@ def enterprises_moved(moves: dict[int, tuple[str, str]]) -> None:
                                                                    status=DemotionStatus.OPEN).order_by()
                                    .values_list("enterprise_id", "tier").annotate(n=Count("id"))):
         old, new = moves[enterprise_id]
-        delta[(old, tier, K.DEMOTION, NO_DATE, NO_DATE, "")] -= n
-        delta[(new, tier, K.DEMOTION, NO_DATE, NO_DATE, "")] += n
+        delta[demotion_key(old, tier)] -= n
+        delta[demotion_key(new, tier)] += n
     apply(delta)
 
 
@@ -235,7 +239,7 @@ def computed(apps: Any = None) -> Counter:
         out[(region, tier, K.APPLICATION, NO_DATE, NO_DATE, status)] += n
     for region, tier, n in (proposal_model.objects.filter(status=DemotionStatus.OPEN).order_by()
                             .values_list("enterprise__region_id", "tier").annotate(n=Count("id"))):
-        out[(region, tier, K.DEMOTION, NO_DATE, NO_DATE, "")] += n
+        out[demotion_key(region, tier)] += n
     return +out
 
 
