@@ -3,27 +3,29 @@ from collections import Counter
 from django.db import migrations, models
 
 
-def regroup(apps, to_year):
-    """Sum the stored ``granted`` rows under their grant year's first day, or spread nothing back (a year's rows
-    cannot be split into months again: the reverse rebuilds them from the certifications)."""
+def sum_into_years(apps, schema_editor):
+    """The stored monthly ``granted`` rows, added up under their grant year's first day."""
     counts = apps.get_model("registry", "DashboardCount")
     rows = counts.objects.filter(kind="granted")
-    if to_year:
-        summed = Counter()
-        for region, tier, since, status, n in rows.values_list("region_id", "tier", "since", "status", "n"):
-            summed[(region, tier, since.replace(month=1, day=1), status)] += n
-        rows.delete()
-        counts.objects.bulk_create([
-            counts(region_id=region, tier=tier, kind="granted", since=since, status=status, n=n)
-            for (region, tier, since, status), n in summed.items()
-        ], batch_size=5000)
-        return
+    summed = Counter()
+    for region, tier, since, status, n in rows.values_list("region_id", "tier", "since", "status", "n"):
+        summed[(region, tier, since.replace(month=1, day=1), status)] += n
+    rows.delete()
+    counts.objects.bulk_create([
+        counts(region_id=region, tier=tier, kind="granted", since=since, status=status, n=n)
+        for (region, tier, since, status), n in summed.items()
+    ], batch_size=5000)
+
+
+def count_by_month(apps, schema_editor):
+    """Back to rows by grant month: a year's rows cannot be split, so they are counted from the certifications."""
+    counts = apps.get_model("registry", "DashboardCount")
     certifications = apps.get_model("registry", "Certification")
     summed = Counter()
     for region, tier, granted in (certifications.objects.order_by()
                                   .values_list("enterprise__region_id", "tier", "granted_on").iterator(20000)):
         summed[(region, tier, granted.replace(day=1))] += 1
-    rows.delete()
+    counts.objects.filter(kind="granted").delete()
     counts.objects.bulk_create([counts(region_id=region, tier=tier, kind="granted", since=since, n=n)
                                 for (region, tier, since), n in summed.items()], batch_size=5000)
 
@@ -48,6 +50,5 @@ class Migration(migrations.Migration):
                 ("demotion", "Open demotion proposals"),
             ], max_length=12, verbose_name="kind"),
         ),
-        migrations.RunPython(lambda apps, schema_editor: regroup(apps, True),
-                             lambda apps, schema_editor: regroup(apps, False)),
+        migrations.RunPython(sum_into_years, count_by_month),
     ]
